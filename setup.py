@@ -30,6 +30,7 @@ setup(
     ext_modules=cythonize(
         extensions,
         language_level=3,
+        include_path=["pyx"],
         compiler_directives={
             "boundscheck": debug,
             "wraparound": debug,

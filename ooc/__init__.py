@@ -1,0 +1,17 @@
+"""ooc: out-of-core argmax-family reductions over Zarr and Dask arrays.
+
+Exactly numpy's answers, from Cython ``nogil`` kernels that make one pass over each chunk and a
+tree of (value, global index) pairs across Dask chunks.
+"""
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from .api import (argmax, argmin, max_argmax, min_argmin, nanargmax, nanargmin,
+                  unravel_index)
+
+try:
+    __version__ = _version("ooc")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = ["argmax", "argmin", "nanargmax", "nanargmin", "max_argmax", "min_argmin",
+           "unravel_index", "__version__"]
