@@ -154,8 +154,8 @@ def _open_node(store, path, storage_options=None):
             arrays = _array_paths(node)
             where = f"{url}" + (f" (group {path!r})" if path else "")
             if len(arrays) != 1:
-                raise StoreError(f"{where}: is a group, pass path= one of its arrays: "
-                                 f"{', '.join(arrays) or 'none'}")
+                raise StoreError(f"{where}: is a group; choose one of its arrays with path= "
+                                 f"(--path): {', '.join(arrays) or 'none'}")
             sub = arrays[0]
             node = node[sub]
             path = f"{path}/{sub}" if path else sub
@@ -775,7 +775,22 @@ def _codec_names(z) -> list[str]:
         out = [repr(f) for f in (meta.filters or ())]
         out.append(repr(meta.compressor) if meta.compressor is not None else "no compressor")
         return out
-    return [repr(c) for c in meta.codecs]
+    return [_codec_str(c) for c in meta.codecs]
+
+
+def _codec_str(codec) -> str:
+    """``zstd(level=3, checksum=False)`` for a v3 codec object."""
+    try:
+        d = codec.to_dict()
+        conf = d.get("configuration") or {}
+        inner = ", ".join(f"{k}={v}" for k, v in conf.items()
+                          if k not in ("codecs", "index_codecs"))
+        if "codecs" in conf:
+            inner += (", " if inner else "") + "codecs=[" + ", ".join(
+                f"{c['name']}" for c in conf["codecs"]) + "]"
+        return f"{d['name']}({inner})"
+    except Exception:  # pragma: no cover
+        return repr(codec)
 
 
 def info(store, path=None, *, storage_options=None) -> dict:

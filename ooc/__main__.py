@@ -1,0 +1,7 @@
+"""``python -m ooc``: the same as the ``ooc`` command."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

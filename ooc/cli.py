@@ -1,0 +1,544 @@
+"""The ``ooc`` command: argmax-family reductions over Zarr stores, ``ooc info`` and ``ooc demo``.
+
+Exit status: 0 on success, 2 on usage errors (bad options, an axis out of range, a result too
+large to print without ``--out``, an output store that is the input store), 1 on runtime failures
+(a store that cannot be read, a reduction that fails), with a one-line message naming the store;
+``--debug`` shows the traceback instead.
+
+Examples
+--------
+>>> import numpy as np, zarr
+>>> z = zarr.create_array("memory://doc-cli", shape=(4, 5), chunks=(2, 2), dtype="i4")
+>>> z[:] = np.arange(20).reshape(4, 5) % 7
+>>> main(["argmax", "memory://doc-cli", "--no-progress"])
+argmax of memory://doc-cli: shape (4, 5) int32, axis None
+  index   6
+  coords  (1, 1)
+  value   6
+0
+>>> main(["argmin", "memory://doc-cli", "--axis", "1", "--json", "--no-progress"])
+{"function": "argmin", "store": "memory://doc-cli", "path": null, "shape": [4, 5], "dtype": "int32", "axis": 1, "keepdims": false, "index": [0, 2, 4, 0], "coords": [[0, 0], [1, 2], [2, 4], [3, 0]], "value": [0, 0, 0, 1]}
+0
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+REDUCTIONS = ("argmax", "argmin", "nanargmax", "nanargmin", "max-argmax", "min-argmin")
+MAX_PRINT = 10_000  # elements of a result printed at most; larger results need --out
+
+
+class UsageError(Exception):
+    """Bad command line: exit status 2."""
+
+
+# ----------------------------------------------------------------------------------------------
+# parser
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of a failure")
+
+    p = argparse.ArgumentParser(
+        prog="ooc", parents=[common],
+        description="numpy-exact argmax-family reductions over Zarr stores too large for memory.",
+        epilog="STORE is a local directory store, a .zip store or an fsspec URL (file://, http(s)://, "
+               "s3://, memory://).  Exit status: 0 ok, 1 runtime failure, 2 usage error.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    for name in REDUCTIONS:
+        pair = name in ("max-argmax", "min-argmin")
+        what = {"argmax": "indices of the maximum (the first NaN wins)",
+                "argmin": "indices of the minimum (the first NaN wins)",
+                "nanargmax": "indices of the maximum, ignoring NaN",
+                "nanargmin": "indices of the minimum, ignoring NaN",
+                "max-argmax": "the maximum and its indices, in one pass",
+                "min-argmin": "the minimum and its indices, in one pass"}[name]
+        s = sub.add_parser(name, parents=[common], help=what, description=f"{name}: {what}.")
+        s.add_argument("store", metavar="STORE", help="input Zarr store (path or URL); read only")
+        s.add_argument("--path", help="array path inside the store (needed when it holds several)")
+        s.add_argument("--axis", type=_axis_arg, default=None,
+                       help="axis to reduce (default: the flattened array)")
+        s.add_argument("--keepdims", action="store_true", help="keep the reduced axis with length 1")
+        if pair:
+            s.add_argument("--skipna", action="store_true", help="ignore NaN (as nanargmax does)")
+        s.add_argument("--out", metavar="OUT_STORE",
+                       help="write the result into this Zarr store (needed for large results)"
+                            + ("; arrays 'values' and 'indices' are created" if pair else ""))
+        s.add_argument("--out-path", metavar="P",
+                       help="array path inside OUT_STORE" + (" (prefix of values/indices)" if pair else ""))
+        s.add_argument("--overwrite", action="store_true", help="replace an existing output array")
+        _add_run_options(s)
+        s.add_argument("--json", action="store_true", help="print one JSON object")
+        s.set_defaults(func=_cmd_reduce)
+
+    s = sub.add_parser("info", parents=[common], help="describe a store's array",
+                       description="Shape, dtype, chunks, codecs, number of chunks, stored and "
+                                   "logical size of an array in a Zarr store.")
+    s.add_argument("store", metavar="STORE")
+    s.add_argument("--path", help="array path inside the store")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=_cmd_info)
+
+    s = sub.add_parser("demo", parents=[common],
+                       help="create a sample store with planted extrema, reduce it, check answers",
+                       description="Create a compressed Zarr store with known planted maxima and "
+                                   "minima (ties across chunk borders, NaN in a float variable), "
+                                   "reduce it along every axis and check every answer against "
+                                   "the planted truth.  Prints throughput and peak memory.")
+    s.add_argument("--dir", help="where to create the store (default: a temporary directory, "
+                                 "removed afterwards)")
+    s.add_argument("--size", default=None, type=_size_arg,
+                   help="logical size of the sample data, e.g. 512MiB, 2GiB "
+                        "(default 768MiB: about a minute or two on 2 cores)")
+    s.add_argument("--keep", action="store_true", help="keep the store (default when --dir is given)")
+    _add_run_options(s, scheduler=False)
+    s.set_defaults(func=_cmd_demo)
+    return p
+
+
+def _add_run_options(s, scheduler=True):
+    if scheduler:
+        s.add_argument("--scheduler", default="threads", metavar="threads|processes|synchronous|ADDRESS",
+                       help="Dask scheduler, or the address of a dask.distributed scheduler "
+                            "(default threads)")
+    s.add_argument("--workers", type=_positive_int, default=None,
+                   help="threads or processes (default: one per core)")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: on a terminal, for reductions that take "
+                        "more than a moment)")
+
+
+def _axis_arg(s):
+    if s.lower() in ("none", ""):
+        return None
+    try:
+        return int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid axis {s!r}: give an integer or 'none'") from None
+
+
+def _positive_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"invalid count {s!r}: give a positive integer")
+    return v
+
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
+          "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_size(s: str) -> int:
+    """Parse a size like ``512MiB``, ``2GiB``, ``1.5GB`` or ``1000000`` into bytes.
+
+    Examples
+    --------
+    >>> parse_size("2GiB"), parse_size("512MiB"), parse_size("1.5 GB"), parse_size("4096")
+    (2147483648, 536870912, 1500000000, 4096)
+    """
+    t = s.strip().lower().replace(" ", "")
+    num = t.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = t[len(num):]
+    if unit not in _UNITS or not num:
+        raise ValueError(f"invalid size {s!r}: use e.g. 512MiB, 2GiB, 1.5GB")
+    return int(float(num) * _UNITS[unit])
+
+
+def _size_arg(s):
+    try:
+        v = parse_size(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"invalid size {s!r}: must be positive")
+    return v
+
+
+def format_bytes(n) -> str:
+    """Human size in binary units.
+
+    Examples
+    --------
+    >>> format_bytes(3 * 2**30), format_bytes(1536), format_bytes(12)
+    ('3.00 GiB', '1.50 KiB', '12 B')
+    """
+    if n is None:
+        return "unknown"
+    for unit, f in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(n) >= f:
+            return f"{n / f:.2f} {unit}"
+    return f"{int(n)} B"
+
+
+# ----------------------------------------------------------------------------------------------
+# running dask
+
+@contextlib.contextmanager
+def dask_context(scheduler="threads", workers=None):
+    """Configure Dask for one command: a local scheduler name or a distributed address."""
+    import dask
+
+    if scheduler in ("threads", "threading", "processes", "multiprocessing", "synchronous",
+                     "sync", "single-threaded"):
+        cfg = {"scheduler": scheduler}
+        if workers:
+            cfg["num_workers"] = workers
+        with dask.config.set(cfg):
+            yield None
+        return
+    if "://" not in scheduler and ":" not in scheduler:
+        raise UsageError(f"--scheduler {scheduler!r}: use threads, processes, synchronous or the "
+                         "address of a dask.distributed scheduler (tcp://HOST:PORT)")
+    try:
+        from distributed import Client
+    except ImportError as e:  # pragma: no cover - distributed is an extra
+        raise RuntimeError(f"--scheduler {scheduler}: dask.distributed is not installed "
+                           "(pip install 'ooc[distributed]')") from e
+    try:
+        client = Client(scheduler, timeout="10s", set_as_default=True)
+    except OSError as e:
+        raise RuntimeError(f"cannot connect to the Dask scheduler at {scheduler}: {e}") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def progress(show: bool | None, minimum: float = 1.0):
+    """A progress bar on stderr around a computation.
+
+    ``show=None`` means: on a terminal only, and only for computations that take more than
+    ``minimum`` seconds.  ``True`` always shows it (from the start), ``False`` never.
+    """
+    if show is None:
+        show = sys.stderr.isatty()
+        minimum_ = minimum
+    else:
+        minimum_ = 0.0
+    if not show:
+        yield
+        return
+    from dask.diagnostics import ProgressBar
+    with ProgressBar(minimum=minimum_, out=sys.stderr, dt=0.2):
+        yield
+
+
+def compute(*arrays, show_progress=None, client=None):
+    """dask.compute with a progress bar (see :func:`progress`)."""
+    import dask
+    if client is not None:
+        futures = client.compute(list(arrays))
+        if show_progress or (show_progress is None and sys.stderr.isatty()):
+            from distributed import progress as dprogress
+            with contextlib.redirect_stdout(sys.stderr):
+                dprogress(futures)
+            print(file=sys.stderr)
+        return tuple(client.gather(futures))
+    with progress(show_progress):
+        return dask.compute(*arrays)
+
+
+def store_arrays(sources, targets, show_progress=None, client=None):
+    """dask.array.store with a progress bar; writes chunk by chunk."""
+    import dask.array as da
+    if client is not None:
+        fut = da.store(sources, targets, lock=False, compute=False)
+        compute(fut, show_progress=show_progress, client=client)
+        return
+    with progress(show_progress):
+        da.store(sources, targets, lock=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# output helpers
+
+def _jsonable(v):
+    """numpy scalar/array -> JSON-able; non-finite floats become the strings 'nan', 'inf', '-inf'."""
+    if isinstance(v, np.ndarray):
+        if v.ndim == 0:
+            return _jsonable(v[()])
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return f if math.isfinite(f) else str(f)
+    if isinstance(v, (np.complexfloating, complex)):
+        return str(complex(v))
+    if isinstance(v, (np.datetime64, np.timedelta64)):
+        return str(v)
+    return v
+
+
+def _fmt_value(v):
+    v = np.asarray(v)
+    if v.ndim == 0:
+        x = v[()]
+        return repr(x.item()) if hasattr(x, "item") and v.dtype.kind in "biuf" else str(x)
+    return np.array2string(v, threshold=200, max_line_width=100)
+
+
+def _coords_for_axis(index, axis, keepdims):
+    """Full input coordinates of the element chosen for every result position."""
+    idx = np.asarray(index)
+    if keepdims:
+        idx = np.squeeze(idx, axis=axis)
+    grids = np.indices(idx.shape)
+    parts = [g for g in grids]
+    parts.insert(axis, idx)
+    return np.stack(parts, axis=-1)
+
+
+def _label(url, path):
+    return url + (f" [{path}]" if path else "")
+
+
+# ----------------------------------------------------------------------------------------------
+# commands
+
+def _cmd_reduce(args):
+    import dask.array as da
+
+    import ooc
+    from ooc import store as S
+
+    name = args.command
+    pair = name in ("max-argmax", "min-argmin")
+    fname = name.replace("-", "_")
+    if args.out_path and not args.out:
+        raise UsageError("--out-path needs --out")
+    if args.out and S.same_store(args.out, args.store):
+        raise UsageError(f"--out {args.out}: refusing to write into the input store {args.store}")
+
+    a = S.open(args.store, args.path)
+    url, apath = S.source_of(a)
+    ndim = a.ndim
+    axis = args.axis
+    if axis is not None:
+        if not -max(ndim, 1) <= axis < max(ndim, 1):
+            raise UsageError(f"--axis {axis} is out of range for {_label(url, apath)} with "
+                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
+        axis = axis % max(ndim, 1) if ndim else None
+    if axis is None:
+        rshape = (1,) * ndim if args.keepdims else ()
+    else:
+        rshape = tuple(1 if i == axis else n for i, n in enumerate(a.shape))
+        if not args.keepdims:
+            rshape = rshape[:axis] + rshape[axis + 1:]
+    rsize = math.prod(rshape)
+    if not args.out and rsize > MAX_PRINT:
+        raise UsageError(f"the result of {name} over {_label(url, apath)} along axis {axis} has shape "
+                         f"{rshape} ({rsize} elements), too large to print: pass --out OUT_STORE")
+    skipna = getattr(args, "skipna", False) or name.startswith("nan")
+    pairfn = ooc.max_argmax if ("max" in name) else ooc.min_argmin
+    base = {"function": name if not pair else fname, "store": url, "path": apath,
+            "shape": list(a.shape), "dtype": str(a.dtype), "axis": axis, "keepdims": args.keepdims}
+    if pair:
+        base["skipna"] = bool(skipna)
+
+    t0 = time.perf_counter()
+    with dask_context(args.scheduler, args.workers) as client:
+        if args.out:
+            result = _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client)
+            elapsed = time.perf_counter() - t0
+            rec = dict(base, index=None, coords=None, value=None, **result,
+                       seconds=round(elapsed, 3))
+            if args.json:
+                print(json.dumps(rec))
+            else:
+                print(f"{name} of {_label(url, apath)}: shape {tuple(a.shape)} {a.dtype}, axis {axis}")
+                for k in ("out", "out_path", "indices_path", "values_path"):
+                    if rec.get(k):
+                        print(f"  {k.replace('_', ' '):8s}{rec[k]}")
+                print(f"  result  shape {tuple(rshape)} written chunk by chunk")
+                _print_time(a, elapsed)
+            return 0
+        values, indices = pairfn(a, axis=axis, keepdims=args.keepdims, skipna=skipna)
+        values, indices = compute(values, indices, show_progress=args.progress, client=client)
+    elapsed = time.perf_counter() - t0
+    indices = np.asarray(indices)
+    if axis is None:
+        flat = int(indices.reshape(-1)[0])
+        coords = tuple(int(c) for c in np.unravel_index(flat, a.shape)) if ndim else ()
+        index_out = indices.tolist() if args.keepdims else flat
+        value = np.asarray(values).reshape(-1)[0]
+        rec = dict(base, index=index_out, coords=list(coords), value=_jsonable(value))
+        if args.json:
+            print(json.dumps(rec))
+        else:
+            print(f"{name} of {_label(url, apath)}: shape {tuple(a.shape)} {a.dtype}, axis None")
+            print(f"  index   {flat}")
+            print(f"  coords  {coords}")
+            print(f"  value   {_fmt_value(value)}")
+            _print_time(a, elapsed)
+        return 0
+    coords = _coords_for_axis(indices, axis, args.keepdims)
+    rec = dict(base, index=_jsonable(indices), coords=_jsonable(coords), value=_jsonable(values))
+    if args.json:
+        print(json.dumps(rec))
+    else:
+        print(f"{name} of {_label(url, apath)}: shape {tuple(a.shape)} {a.dtype}, axis {axis}")
+        print(f"  index (along axis {axis}), shape {indices.shape}:")
+        print("    " + _fmt_value(indices).replace("\n", "\n    "))
+        print("  value:")
+        print("    " + _fmt_value(values).replace("\n", "\n    "))
+        _print_time(a, elapsed)
+    return 0
+
+
+def _print_time(a, elapsed):
+    if sys.stdout.isatty() or elapsed > 1:
+        rate = a.nbytes / elapsed / 2**20 if elapsed > 0 else float("inf")
+        print(f"  time    {elapsed:.2f} s ({rate:,.0f} MiB/s over {format_bytes(a.nbytes)})")
+
+
+def _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client):
+    import ooc
+    from ooc import store as S
+
+    url, apath = S.source_of(a)
+    if not pair:
+        out = S.create_result(args.out, a, function=name, axis=axis, keepdims=args.keepdims,
+                              path=args.out_path, overwrite=args.overwrite)
+        fn = getattr(ooc, fname)
+        if client is None:
+            with progress(args.progress):
+                fn(a, axis=axis, keepdims=args.keepdims, out=out)
+        else:
+            lazy = fn(a, axis=axis, keepdims=args.keepdims)
+            if lazy.ndim == 0:
+                out[...] = compute(lazy, show_progress=args.progress, client=client)[0]
+            else:
+                store_arrays(lazy, out, show_progress=args.progress, client=client)
+        return {"out": S._display(args.out), "out_path": args.out_path}
+    prefix = (args.out_path or "").strip("/")
+    ipath = f"{prefix}/indices" if prefix else "indices"
+    vpath = f"{prefix}/values" if prefix else "values"
+    zi = S.create_result(args.out, a, function=fname, axis=axis, keepdims=args.keepdims,
+                         path=ipath, overwrite=args.overwrite)
+    zv = S.create_result(args.out, a, function=fname, axis=axis, keepdims=args.keepdims,
+                         path=vpath, overwrite=args.overwrite, dtype=a.dtype)
+    zv.attrs.update({"ooc": dict(zv.attrs["ooc"], role="values", skipna=bool(skipna))})
+    zi.attrs.update({"ooc": dict(zi.attrs["ooc"], role="indices", skipna=bool(skipna))})
+    values, indices = pairfn(a, axis=axis, keepdims=args.keepdims, skipna=skipna)
+    if values.ndim == 0:
+        v, i = compute(values, indices, show_progress=args.progress, client=client)
+        zv[...] = v
+        zi[...] = i
+    else:
+        store_arrays([values, indices], [zv, zi], show_progress=args.progress, client=client)
+    return {"out": S._display(args.out), "out_path": args.out_path, "indices_path": ipath,
+            "values_path": vpath}
+
+
+def _cmd_info(args):
+    from ooc import store as S
+    d = S.info(args.store, args.path)
+    if args.json:
+        print(json.dumps(_jsonable_dict(d)))
+        return 0
+    nstored = d["nchunks_stored"]
+    ratio = (f" (ratio {d['logical_bytes'] / d['stored_bytes']:.2f}x)"
+             if d["stored_bytes"] else "")
+    lines = [
+        ("store", d["store"]),
+        ("path", d["path"] or "(root)"),
+        ("format", f"Zarr v{d['zarr_format']}"),
+        ("shape", tuple(d["shape"])),
+        ("dtype", d["dtype"]),
+        ("chunks", tuple(d["chunks"])),
+    ]
+    if d["shards"]:
+        lines.append(("shards", tuple(d["shards"])))
+    lines += [
+        ("codecs", ", ".join(d["codecs"])),
+        ("fill value", d["fill_value"]),
+        ("chunks", f"{d['nchunks']} in the grid, "
+                   + (f"{nstored} stored" if nstored is not None else "stored count unknown")),
+        ("logical", f"{format_bytes(d['logical_bytes'])} ({d['logical_bytes']} bytes)"),
+        ("stored", (f"{format_bytes(d['stored_bytes'])} ({d['stored_bytes']} bytes){ratio}"
+                    if d["stored_bytes"] is not None else "unknown (the store cannot be listed)")),
+    ]
+    if len(d["arrays"]) > 1:
+        lines.append(("arrays", ", ".join(d["arrays"])))
+    for k, v in lines:
+        print(f"{k:11s}{v}")
+    return 0
+
+
+def _jsonable_dict(d):
+    return {k: _jsonable(v) if not isinstance(v, (str, type(None), list)) else v for k, v in d.items()}
+
+
+def _cmd_demo(args):
+    from ooc import demo
+    return demo.run(directory=args.dir, size=args.size, keep=args.keep or bool(args.dir),
+                    workers=args.workers, show_progress=args.progress)
+
+
+# ----------------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    """Run the ``ooc`` command line; returns the exit status (see the module docstring)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse: 2 for usage errors, 0 for --help
+        return int(e.code) if isinstance(e.code, int) else 2
+    debug = getattr(args, "debug", False)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as e:
+        if debug:
+            raise
+        print(f"ooc {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ooc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `ooc info ... | head`
+        with contextlib.suppress(Exception):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 1
+    except Exception as e:
+        if debug:
+            raise
+        print(f"ooc {args.command}: error: {_one_line(e, args)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(e, args):
+    from ooc.store import StoreError
+    msg = " ".join(str(e).split()) or type(e).__name__
+    store = getattr(args, "store", None)
+    if isinstance(e, StoreError) or store is None or store in msg:
+        return msg
+    where = _label(store, getattr(args, "path", None))
+    return f"{where}: {type(e).__name__}: {msg}" if not isinstance(e, (ValueError, OSError)) \
+        else f"{where}: {msg}"
+
+
+def console_main():  # pragma: no cover - thin wrapper
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
