@@ -471,7 +471,7 @@ def _cmd_info(args):
     lines += [
         ("codecs", ", ".join(d["codecs"])),
         ("fill value", d["fill_value"]),
-        ("chunks", f"{d['nchunks']} in the grid, "
+        ("nchunks", f"{d['nchunks']} in the grid, "
                    + (f"{nstored} stored" if nstored is not None else "stored count unknown")),
         ("logical", f"{format_bytes(d['logical_bytes'])} ({d['logical_bytes']} bytes)"),
         ("stored", (f"{format_bytes(d['stored_bytes'])} ({d['stored_bytes']} bytes){ratio}"
