@@ -4,29 +4,45 @@ Cython runs at build time; no generated C is kept in the repository.  The build 
 ``-O3`` and no ``-march=native`` unless ``OOC_NATIVE=1`` is set; the user's own CFLAGS are kept
 (setuptools appends ours after them).  ``OOC_BOUNDSCHECK=1`` turns Cython's bounds and wraparound
 checks back on for debugging.
+
+On x86-64 the same kernels are also compiled for AVX2 and for AVX-512, as numpy does for its own
+loops; ``ooc.table`` imports the widest one the running CPU supports, so the package still runs on
+any x86-64 machine.  ``OOC_DISPATCH=0`` builds the portable module only.
 """
 import os
+import platform
+import sys
 
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 debug = os.environ.get("OOC_BOUNDSCHECK", "0") == "1"
-flags = ["-O3"]
+flags = ["-O3", "-g0"]
 if os.environ.get("OOC_NATIVE", "0") == "1":
     flags.append("-march=native")
 
+variants = {"_kernels": []}
+x86 = platform.machine().lower() in ("x86_64", "amd64") and sys.platform != "win32"
+if x86 and os.environ.get("OOC_DISPATCH", "1") == "1" and "-march=native" not in flags:
+    variants["_kernels_avx2"] = ["-mavx2", "-mfma", "-mf16c"]
+    variants["_kernels_avx512"] = ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw",
+                                   "-mavx512cd", "-mavx512dq", "-mavx512vl"]
+
 extensions = [
     Extension(
-        "ooc._kernels",
-        ["pyx/_kernels.pyx"],
+        f"ooc.{name}",
+        [f"pyx/{name}.pyx"],
+        depends=["pyx/kernels.pxi", "pyx/_fused.pxd"],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-        extra_compile_args=flags,
+        extra_compile_args=flags + isa,
     )
+    for name, isa in variants.items()
 ]
 
 setup(
+    options={"build_ext": {"parallel": os.cpu_count() or 1}},
     ext_modules=cythonize(
         extensions,
         language_level=3,
@@ -38,5 +54,6 @@ setup(
             "cdivision": True,
             "embedsignature": True,
         },
+        nthreads=os.cpu_count() or 1,
     )
 )

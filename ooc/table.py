@@ -6,14 +6,53 @@ best value of each line and its global index (int64; -1 where a nan-variant saw 
 combine by value and, on equal values, keep the smaller global index, so any combine order yields
 numpy's first occurrence.
 """
+import importlib
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels, reference
+from . import reference
 
 __all__ = ["ArgReduction", "REDUCTIONS", "chunk_argreduce", "combine_pairs", "finalize_indices",
            "finalize_values"]
+
+
+# Kernel builds, widest first, with the CPU features (numpy's names) each one needs.
+KERNEL_BUILDS = {
+    "avx512": ("_kernels_avx512", ("AVX512F", "AVX512BW", "AVX512CD", "AVX512DQ", "AVX512VL",
+                                   "AVX2", "FMA3", "F16C")),
+    "avx2": ("_kernels_avx2", ("AVX2", "FMA3", "F16C")),
+    "baseline": ("_kernels", ()),
+}
+
+
+def available_kernels():
+    """Names of the kernel builds this package has and this CPU can run, widest first."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # pragma: no cover - numpy moved it
+        features = {}
+    names = []
+    for name, (module, needs) in KERNEL_BUILDS.items():
+        if all(features.get(f, False) for f in needs):
+            try:
+                importlib.import_module(f".{module}", __package__)
+            except ImportError:
+                continue
+            names.append(name)
+    return names
+
+
+def load_kernels(name=None):
+    """The kernel module to use: ``name``, ``$OOC_KERNELS``, or the widest this CPU runs."""
+    name = name or os.environ.get("OOC_KERNELS") or available_kernels()[0]
+    if name not in KERNEL_BUILDS:
+        raise ValueError(f"unknown kernel build {name!r}; choose from {sorted(KERNEL_BUILDS)}")
+    return importlib.import_module(f".{KERNEL_BUILDS[name][0]}", __package__)
+
+
+_kernels = load_kernels()
 
 
 @dataclass(frozen=True)
