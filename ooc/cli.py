@@ -8,7 +8,8 @@ large to print without ``--out``, an output store that is the input store), 1 on
 Examples
 --------
 >>> import numpy as np, zarr
->>> z = zarr.create_array("memory://doc-cli", shape=(4, 5), chunks=(2, 2), dtype="i4")
+>>> z = zarr.create_array("memory://doc-cli", shape=(4, 5), chunks=(2, 2), dtype="i4",
+...                       overwrite=True)
 >>> z[:] = np.arange(20).reshape(4, 5) % 7
 >>> main(["argmax", "memory://doc-cli", "--no-progress"])
 argmax of memory://doc-cli: shape (4, 5) int32, axis None

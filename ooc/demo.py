@@ -23,7 +23,8 @@ first NaN for argmax/argmin of the float variable.  The background never reaches
 Examples
 --------
 >>> import tempfile, ooc
->>> d = tempfile.mkdtemp()
+>>> tmp = tempfile.TemporaryDirectory()
+>>> d = tmp.name
 >>> spec = make_store(d + "/demo.zarr", size=2 * 2**20, show_progress=False)
 >>> spec.shape, spec.chunks
 ((32, 104, 104), (6, 30, 30))
@@ -31,6 +32,7 @@ Examples
 >>> a = ooc.store.open(d + "/demo.zarr", path="counts")
 >>> bool((ooc.argmax(a, axis=1).compute() == truth).all())
 True
+>>> tmp.cleanup()
 """
 from __future__ import annotations
 

@@ -355,7 +355,9 @@ class _Plan:
             return
         else:
             self.decoders[0].decode(raw, out=out)
-        if self.byteorder not in ("|", "=") and self.byteorder != _NATIVE:
+        # the raw bytes are in the stored byte order; ``out`` may be declared in another one
+        want = _order_of(out.dtype)
+        if "|" not in (self.byteorder, want) and self.byteorder != want:
             out.byteswap(inplace=True)
 
     def read(self, slices):
@@ -387,6 +389,12 @@ class _Plan:
 
 
 _NATIVE = "<" if np.little_endian else ">"
+
+
+def _order_of(dtype) -> str:
+    """'<', '>' or '|' (no byte order) for a numpy dtype, with '=' resolved to the machine's."""
+    bo = np.dtype(dtype).byteorder
+    return _NATIVE if bo == "=" else bo
 
 
 def _make_plan(z):
@@ -516,7 +524,7 @@ def source_of(a):
     Examples
     --------
     >>> import zarr, ooc.store
-    >>> _ = zarr.create_array("memory://doc-src", shape=(4,), chunks=(2,), dtype="i1")
+    >>> _ = zarr.create_array("memory://doc-src", shape=(4,), chunks=(2,), dtype="i1", overwrite=True)
     >>> ooc.store.source_of(ooc.store.open("memory://doc-src"))
     ('memory://doc-src', None)
     """
@@ -704,12 +712,12 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
     --------
     >>> import dask.array as da
     >>> x = da.zeros((4, 100, 60), chunks=(2, 50, 30))
-    >>> r = create_result("memory://doc-result", x, axis=0)
+    >>> r = create_result("memory://doc-result", x, axis=0, overwrite=True)
     >>> r.shape, r.chunks, r.dtype == np.intp
     ((100, 60), (50, 30), True)
     >>> r.attrs["ooc"]["function"], r.attrs["ooc"]["axis"]
     ('argmax', 0)
-    >>> create_result("memory://doc-result0", x).shape
+    >>> create_result("memory://doc-result0", x, overwrite=True).shape
     ()
     """
     import zarr
@@ -804,7 +812,8 @@ def info(store, path=None, *, storage_options=None) -> dict:
     Examples
     --------
     >>> import zarr
-    >>> z = zarr.create_array("memory://doc-info", shape=(10, 10), chunks=(5, 5), dtype="u1")
+    >>> z = zarr.create_array("memory://doc-info", shape=(10, 10), chunks=(5, 5), dtype="u1",
+    ...                   overwrite=True)
     >>> z[:5] = 1
     >>> d = info("memory://doc-info")
     >>> d["shape"], d["chunks"], d["nchunks"], d["nchunks_stored"], d["logical_bytes"]

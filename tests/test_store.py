@@ -139,6 +139,24 @@ def test_v2_filters_fortran_bigendian(tmp_path):
     np.testing.assert_array_equal(S.open(tmp_path / "u8.zarr").compute(), np.arange(30))
 
 
+@pytest.mark.parametrize("fmt", [2, 3])
+@pytest.mark.parametrize("dtype", [">f8", "<f8", ">i2", "<u4", "|u1", "=f4"])
+def test_byte_orders_same_as_zarr(tmp_path, fmt, dtype):
+    x = data((9, 7), dtype, seed=9)
+    z = zarr.create_array(tmp_path / "b.zarr", shape=x.shape, chunks=(4, 3), dtype=dtype,
+                          zarr_format=fmt)
+    z[:] = x
+    for arr in (z, zarr.open_array(tmp_path / "b.zarr", mode="r")):   # as created, as reopened
+        src = S.ZarrChunkSource(arr)
+        assert src.fast_path
+        for sl in (np.s_[0:4, 0:3], np.s_[8:9, 6:7], np.s_[1:9, 2:7]):
+            got, want = src[sl], arr[sl]
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(got, x[sl])
+        np.testing.assert_array_equal(S.as_dask_array(arr).argmax().compute(), x.argmax())
+
+
 @pytest.mark.parametrize("codecs", [
     dict(compressors=zc.BloscCodec(cname="lz4", shuffle="bitshuffle")),
     dict(compressors=zc.GzipCodec(level=1)),
