@@ -6,7 +6,7 @@ tree of (value, global index) pairs across Dask chunks.
 from importlib.metadata import PackageNotFoundError, version as _version
 
 from .api import (argmax, argmin, max_argmax, min_argmin, nanargmax, nanargmin,
-                  unravel_index)
+                  take_at_argmax, take_at_argmin, unravel_index)
 
 try:
     __version__ = _version("ooc")
@@ -14,4 +14,4 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = ["argmax", "argmin", "nanargmax", "nanargmin", "max_argmax", "min_argmin",
-           "unravel_index", "__version__"]
+           "take_at_argmax", "take_at_argmin", "unravel_index", "__version__"]

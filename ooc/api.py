@@ -16,28 +16,39 @@ from .store import as_dask_array
 from .table import REDUCTIONS
 
 __all__ = ["argmax", "argmin", "nanargmax", "nanargmin", "max_argmax", "min_argmin",
-           "unravel_index"]
+           "take_at_argmax", "take_at_argmin", "unravel_index"]
 
 
 def _normalize_axis(axis, ndim):
-    """numpy's axis rules for an arg-reduction: None or one int; 0-d arrays accept 0 and -1."""
-    if axis is None:
-        return None
-    if isinstance(axis, (tuple, list)):
-        raise TypeError(f"'{type(axis).__name__}' object cannot be interpreted as an integer")
-    axis = operator.index(axis)
+    """The reduced axes, in significance order, from numpy-style ``axis``.
+
+    None means every axis (the flat C-order index); an int or a tuple of ints names axes, negative
+    ones counted from the end.  A 0-d array accepts 0 and -1, as numpy's argmax does.
+    """
     n = max(ndim, 1)
-    if not -n <= axis < n:
-        raise AxisError(axis, n)
-    return None if ndim == 0 else axis % n
+    if axis is None:
+        return tuple(range(n))
+    if isinstance(axis, (tuple, list)):
+        if len(axis) == 0:
+            raise ValueError("axis=() names no axis to reduce")
+        axes = tuple(operator.index(a) for a in axis)
+    else:
+        axes = (operator.index(axis),)
+    for a in axes:
+        if not -n <= a < n:
+            raise AxisError(a, n)
+    axes = tuple(a % n for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError("duplicate value in 'axis'")
+    return axes
 
 
-def _normalize_split_every(split_every, axis):
+def _normalize_split_every(split_every, axes):
     if split_every is None:
         return graph.DEFAULT_SPLIT_EVERY
     if isinstance(split_every, dict):
-        split_every = (min(split_every.values()) if axis is None
-                       else split_every.get(axis, graph.DEFAULT_SPLIT_EVERY))
+        split_every = min((split_every.get(a, graph.DEFAULT_SPLIT_EVERY) for a in axes),
+                          default=graph.DEFAULT_SPLIT_EVERY)
     if isinstance(split_every, bool):
         raise TypeError("split_every must be an integer of at least 2")
     split_every = operator.index(split_every)
@@ -47,21 +58,21 @@ def _normalize_split_every(split_every, axis):
 
 
 def _prepare(red, a, axis, split_every):
+    """Check everything that can be checked before a chunk is read; returns the Dask array,
+    the reduced axes and split_every."""
     x = as_dask_array(a)
-    axis = _normalize_axis(axis, x.ndim)
-    dims = range(x.ndim) if axis is None else [axis]
-    if any(math.isnan(c) for d in dims for c in x.chunks[d]):
+    axes = _normalize_axis(axis, x.ndim)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if any(math.isnan(c) for d in axes for c in x.chunks[d]):
         raise ValueError(
             "the array has unknown chunk sizes along the reduced axes; call "
             "x.compute_chunk_sizes() (or give the chunks) before reducing it")
-    if axis is None and any(math.isnan(s) for s in x.shape):
-        raise ValueError("the array has unknown chunk sizes; call x.compute_chunk_sizes() first")
-    n = math.prod(x.shape) if axis is None else x.shape[axis]
-    if n == 0:
+    if math.prod(x.shape[d] for d in axes) == 0:
         raise ValueError(f"attempt to get arg{red.op} of an empty sequence")
     if x.dtype.kind in "OSUVT":
         _check_orderable(x.dtype)
-    return x, axis, _normalize_split_every(split_every, axis)
+    return x, axes, _normalize_split_every(split_every, axes)
 
 
 def _check_orderable(dtype):
@@ -70,15 +81,12 @@ def _check_orderable(dtype):
                     "floating, complex, datetime64 and timedelta64 data are supported")
 
 
-def _result_shape(x, axis, keepdims):
-    if axis is None:
-        return (1,) * x.ndim if keepdims else ()
-    shape = list(x.shape)
+def _result_shape(x, axes, keepdims, zero_d):
+    if zero_d:
+        return ()
     if keepdims:
-        shape[axis] = 1
-    else:
-        del shape[axis]
-    return tuple(shape)
+        return tuple(1 if d in axes else s for d, s in enumerate(x.shape))
+    return tuple(s for d, s in enumerate(x.shape) if d not in axes)
 
 
 def _check_out(out, shape):
@@ -111,12 +119,21 @@ def _store(result, out):
     return out
 
 
-def _arg(name, a, axis, out, keepdims, split_every):
+def _reduce(name, a, axis, keepdims, split_every, payloads=(), out=None):
     red = REDUCTIONS[name]
-    x, axis, split_every = _prepare(red, a, axis, split_every)
+    zero_d = getattr(a, "ndim", np.ndim(a)) == 0
+    x, axes, split_every = _prepare(red, a, axis, split_every)
+    keepdims = keepdims and not zero_d
     if out is not None:
-        _check_out(out, _result_shape(x, axis, keepdims))
-    _, indices = graph.arg_reduction(x, red, axis, keepdims, split_every)
+        _check_out(out, _result_shape(x, axes, keepdims, zero_d))
+    results = graph.arg_reduction(x, red, axes, keepdims, split_every, payloads)
+    if zero_d:
+        results = tuple(r.reshape(()) for r in results)
+    return results
+
+
+def _arg(name, a, axis, out, keepdims, split_every):
+    _, indices = _reduce(name, a, axis, keepdims, split_every, out=out)
     return indices if out is None else _store(indices, out)
 
 
@@ -130,8 +147,10 @@ def argmax(a, axis=None, out=None, *, keepdims=False, split_every=None):
     ----------
     a : array_like, dask.array.Array or zarr.Array
         Input array.  A zarr.Array is read one Zarr chunk per Dask chunk, never as a whole.
-    axis : int, optional
-        Axis to reduce; by default the index is into the flattened array.
+    axis : int or tuple of ints, optional
+        Axis to reduce; by default the index is into the flattened array.  With a tuple the index
+        is the flat C-order index over those axes, taken in the order given (numpy's answer on
+        the array with those axes moved to the end and flattened); see :func:`unravel_index`.
     out : numpy.ndarray or zarr.Array, optional
         Array of the result's shape and dtype ``intp`` to compute the result into, block by block;
         it is returned.  Checked before anything is computed.
@@ -258,9 +277,7 @@ def nanargmin(a, axis=None, out=None, *, keepdims=False, split_every=None):
 
 
 def _pair(name, a, axis, keepdims, split_every):
-    red = REDUCTIONS[name]
-    x, axis, split_every = _prepare(red, a, axis, split_every)
-    return graph.arg_reduction(x, red, axis, keepdims, split_every)
+    return _reduce(name, a, axis, keepdims, split_every)
 
 
 def max_argmax(a, axis=None, *, keepdims=False, skipna=False, split_every=None):
@@ -269,8 +286,8 @@ def max_argmax(a, axis=None, *, keepdims=False, skipna=False, split_every=None):
     Parameters
     ----------
     a : array_like, dask.array.Array or zarr.Array
-    axis : int, optional
-        Axis to reduce; by default over the flattened array.
+    axis : int or tuple of ints, optional
+        Axis (or axes, as in :func:`argmax`) to reduce; by default over the flattened array.
     keepdims : bool, optional
     skipna : bool, optional
         Ignore NaN, as :func:`nanargmax` does; by default NaN wins, as in :func:`argmax`.
@@ -310,6 +327,69 @@ def min_argmin(a, axis=None, *, keepdims=False, skipna=False, split_every=None):
     (array([1, 2, 3]), array([0, 1, 0]))
     """
     return _pair("nanargmin" if skipna else "argmin", a, axis, keepdims, split_every)
+
+
+def _take(name, values, key, axis, keepdims, split_every):
+    k = as_dask_array(key)
+    v = as_dask_array(values)
+    if v.shape != k.shape:
+        raise ValueError(f"values has shape {v.shape} but key has shape {k.shape}; they must match")
+    if v.ndim == 0:
+        v = v.reshape(1)
+    elif v.chunks != k.chunks:
+        v = v.rechunk(k.chunks)
+    return _reduce(name, k, axis, keepdims, split_every, payloads=(v,))[2]
+
+
+def take_at_argmax(values, key, axis=None, *, keepdims=False, skipna=False, split_every=None):
+    """The element of ``values`` where ``key`` is largest along ``axis`` (first occurrence).
+
+    ClickHouse's ``argMax(arg, val)``: one pass reads each chunk of ``key`` and ``values`` once and
+    carries (key, value) pairs up the tree, with no second gather pass over ``values``.
+
+    Parameters
+    ----------
+    values : array_like, dask.array.Array or zarr.Array
+        The array to take from; same shape as ``key`` (rechunked to ``key``'s chunks if needed).
+    key : array_like, dask.array.Array or zarr.Array
+        The array whose maximum decides the position.
+    axis : None, int or tuple of ints, optional
+    keepdims : bool, optional
+    skipna : bool, optional
+        Ignore NaN in ``key`` (as :func:`nanargmax`).
+    split_every : int, optional
+
+    Returns
+    -------
+    dask.array.Array
+        Equal to ``np.take_along_axis(values, np.expand_dims(np.argmax(key, axis), axis), axis)``
+        (squeezed unless ``keepdims``) for an int ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooc
+    >>> temperature = np.array([[12.0, 31.5, 20.1], [25.2, 18.0, 33.3]])
+    >>> day = np.array([[1, 2, 3], [1, 2, 3]])
+    >>> ooc.take_at_argmax(day, temperature, axis=1).compute()
+    array([2, 3])
+    >>> int(ooc.take_at_argmax(day, temperature).compute())
+    3
+    """
+    return _take("nanargmax" if skipna else "argmax", values, key, axis, keepdims, split_every)
+
+
+def take_at_argmin(values, key, axis=None, *, keepdims=False, skipna=False, split_every=None):
+    """The element of ``values`` where ``key`` is smallest along ``axis`` (first occurrence).
+
+    Parameters and returns as for :func:`take_at_argmax`, with minimum for maximum.
+
+    Examples
+    --------
+    >>> import numpy as np, ooc
+    >>> ooc.take_at_argmin(np.array([10, 20, 30]), np.array([5.0, 1.0, 1.0])).compute()
+    array(20)
+    """
+    return _take("nanargmin" if skipna else "argmin", values, key, axis, keepdims, split_every)
 
 
 def _unravel_block(block, shape, dim, order):

@@ -4,9 +4,9 @@ Graph code only builds graphs; the work happens in :mod:`ooc.table`'s steps when
 Three steps, with task names ``ooc-<step>-<token>`` from :func:`dask.base.tokenize`:
 
 * ``ooc-chunk``: one task per block, the block's (value, global index) pair (blockwise);
-* ``ooc-combine``: a tree over the reduced axis (or, for ``axis=None``, over all blocks), at most
-  ``split_every`` pairs per task;
-* ``ooc-index`` / ``ooc-value``: the final arrays, one block per output block.
+* ``ooc-combine<level>``: a tree over the blocks along the reduced axes, at most ``split_every``
+  pairs per task;
+* ``ooc-value`` / ``ooc-index`` / ``ooc-take<k>``: the final arrays, one block per output block.
 
 Tasks carry only small pairs between them; every function and argument is picklable, so the graph
 runs under the synchronous, threaded, process and distributed schedulers.
@@ -18,7 +18,7 @@ import numpy as np
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from .table import chunk_argreduce, combine_pairs, finalize_indices, finalize_values
+from .table import chunk_argreduce, combine_pairs, finalize
 
 __all__ = ["arg_reduction", "DEFAULT_SPLIT_EVERY"]
 
@@ -35,40 +35,41 @@ def _block_offsets(chunks):
     return offsets
 
 
-def arg_reduction(x, red, axis, keepdims, split_every):
-    """Lazy ``(values, indices)`` Dask arrays of one arg-reduction of ``x``.
+def arg_reduction(x, red, axes, keepdims, split_every, payloads=()):
+    """Lazy ``(values, indices, *taken)`` Dask arrays of one arg-reduction of ``x``.
 
     Parameters
     ----------
     x : dask.array.Array
-        Known chunk sizes, non-empty along the reduced axis (checked by the caller).
+        Known chunk sizes along ``axes``, none of them empty (checked by the caller).
     red : ooc.table.ArgReduction
-    axis : int or None
-        Normalized (non-negative) axis, or None for the flat index over all axes.
+    axes : tuple of int
+        Non-negative reduced axes in significance order; all axes in order for ``axis=None``.
     keepdims : bool
     split_every : int
         Pairs combined per task, at least 2.
+    payloads : sequence of dask.array.Array
+        Arrays with ``x``'s shape and chunks; their elements at the best positions are returned
+        as the third and later results.
     """
     import dask.array as da
 
-    token = tokenize(x, red, axis, keepdims, split_every)
+    token = tokenize(x, red, axes, keepdims, split_every, *payloads)
     chunk_name = f"ooc-chunk-{red.name}-{token}"
     offsets = _block_offsets(x.chunks)
     shape = tuple(int(s) for s in x.shape)
+    reduced = tuple(sorted(axes))
     pairs = {}
     for k in product(*(range(n) for n in x.numblocks)):
         off = tuple(offsets[d][k[d]] for d in range(x.ndim))
-        pairs[(chunk_name,) + k] = (chunk_argreduce, (x.name,) + k, red, axis, off, shape)
+        pairs[(chunk_name,) + k] = (chunk_argreduce, (x.name,) + k, red, axes, off, shape,
+                                    *((p.name,) + k for p in payloads))
 
-    # groups of pair keys to tree-combine, each in order along the reduced axis
-    if axis is None:
-        groups = {(): [(chunk_name,) + k for k in product(*(range(n) for n in x.numblocks))]}
-    else:
-        groups = {}
-        others = [range(n) if d != axis else range(1) for d, n in enumerate(x.numblocks)]
-        for k in product(*others):
-            groups[k] = [(chunk_name,) + k[:axis] + (j,) + k[axis + 1:]
-                         for j in range(x.numblocks[axis])]
+    # blocks sharing their position on the kept axes form a group, combined by a tree
+    groups = {}
+    for k in product(*(range(n) for n in x.numblocks)):
+        gk = tuple(0 if d in reduced else i for d, i in enumerate(k))
+        groups.setdefault(gk, []).append((chunk_name,) + k)
     final = {}
     for gk, keys in groups.items():
         level = 0
@@ -77,32 +78,30 @@ def arg_reduction(x, red, axis, keepdims, split_every):
             new = []
             for j in range(math.ceil(len(keys) / split_every)):
                 key = (name,) + gk + (j,)
-                pairs[key] = (combine_pairs, keys[j * split_every:(j + 1) * split_every], red, axis)
+                pairs[key] = (combine_pairs, keys[j * split_every:(j + 1) * split_every], red)
                 new.append(key)
             keys = new
             level += 1
         final[gk] = keys[0]
 
-    if axis is None:
-        out_chunks = ((1,),) * x.ndim if keepdims else ()
-        out_keys = {(0,) * x.ndim if keepdims else (): final[()]}
+    if keepdims:
+        out_chunks = tuple(((1,) if d in reduced else c) for d, c in enumerate(x.chunks))
+        out_keys = dict(final)
     else:
-        if keepdims:
-            out_chunks = x.chunks[:axis] + ((1,),) + x.chunks[axis + 1:]
-            out_keys = {gk: pk for gk, pk in final.items()}
-        else:
-            out_chunks = x.chunks[:axis] + x.chunks[axis + 1:]
-            out_keys = {gk[:axis] + gk[axis + 1:]: pk for gk, pk in final.items()}
+        out_chunks = tuple(c for d, c in enumerate(x.chunks) if d not in reduced)
+        out_keys = {tuple(i for d, i in enumerate(gk) if d not in reduced): pk
+                    for gk, pk in final.items()}
 
     pairs_name = f"ooc-combine-{red.name}-{token}"
-    graph = HighLevelGraph.from_collections(pairs_name, pairs, dependencies=[x])
-    results = []
-    for kind, step, dtype in (("value", finalize_values, x.dtype),
-                              ("index", finalize_indices, np.dtype(np.intp))):
+    graph = HighLevelGraph.from_collections(pairs_name, pairs, dependencies=[x, *payloads])
+    parts = [("value", x.dtype), ("index", np.dtype(np.intp))]
+    parts += [(f"take{j}", p.dtype) for j, p in enumerate(payloads)]
+    names = []
+    for part, (kind, dtype) in enumerate(parts):
         name = f"ooc-{kind}-{red.name}-{token}"
-        layer = {(name,) + ok: (step, pk, red, axis, keepdims, x.ndim) for ok, pk in out_keys.items()}
+        layer = {(name,) + ok: (finalize, pk, red, part, reduced, keepdims)
+                 for ok, pk in out_keys.items()}
         graph = HighLevelGraph({**graph.layers, name: layer},
                                {**graph.dependencies, name: {pairs_name}})
-        meta = np.empty((0,) * len(out_chunks), dtype=dtype)
-        results.append((name, out_chunks, meta))
-    return tuple(da.Array(graph, name, chunks, meta=meta) for name, chunks, meta in results)
+        names.append((name, np.empty((0,) * len(out_chunks), dtype=dtype)))
+    return tuple(da.Array(graph, name, out_chunks, meta=meta) for name, meta in names)

@@ -1,10 +1,16 @@
 """The table of arg-reductions and their three steps: chunk, combine, finalize.
 
 Every public reduction is one :class:`ArgReduction` entry; the graph builder (:mod:`ooc.graph`) only
-looks up these steps.  Intermediate results are *pairs* ``(values, indices)`` of numpy arrays: the
-best value of each line and its global index (int64; -1 where a nan-variant saw only NaN).  Pairs
-combine by value and, on equal values, keep the smaller global index, so any combine order yields
-numpy's first occurrence.
+looks up these steps.  Intermediate results are tuples ``(values, indices, *payloads)`` of numpy
+arrays shaped like the block with the reduced axes kept as size one:
+
+* ``values``: the best key value of each output position;
+* ``indices``: its global flat index over the reduced axes, in the order the axes were given
+  (C order for ``axis=None``), as int64; -1 where a nan-variant saw only NaN;
+* ``payloads``: elements of other arrays at the same position (``take_at_argmax``).
+
+Two tuples merge elementwise by value and, on equal values, keep the smaller global index, so any
+combine order yields numpy's first occurrence.
 """
 import importlib
 import os
@@ -14,9 +20,8 @@ import numpy as np
 
 from . import reference
 
-__all__ = ["ArgReduction", "REDUCTIONS", "chunk_argreduce", "combine_pairs", "finalize_indices",
-           "finalize_values"]
-
+__all__ = ["ArgReduction", "REDUCTIONS", "chunk_argreduce", "combine_pairs", "finalize",
+           "available_kernels", "load_kernels"]
 
 # Kernel builds, widest first, with the CPU features (numpy's names) each one needs.
 KERNEL_BUILDS = {
@@ -79,8 +84,11 @@ REDUCTIONS = {
 }
 
 
-def _line_argreduce(block, axis, red):
-    """(values, local indices) along ``axis`` of a numpy block: compiled kernel or numpy path."""
+# ---------------------------------------------------------------------------------------------
+# chunk step
+
+def line_argreduce(block, axis, red):
+    """(values, local indices) along one ``axis`` of a block: compiled kernel or numpy path."""
     if _kernels.is_supported(block.dtype):
         return _kernels.argreduce(block, axis, red.is_min, red.skipna)
     if block.dtype.kind in "biuf" and not block.dtype.isnative:
@@ -92,99 +100,154 @@ def _line_argreduce(block, axis, red):
     return reference.argreduce(block, axis, red.op, red.skipna)
 
 
-def _flat_argreduce(block, red):
-    """(value, local flat C-order index) of a whole N-d block, as 0-d arrays."""
-    if block.ndim == 1 or block.flags.c_contiguous:
-        v, i = _line_argreduce(block.reshape(-1), 0, red)
-        return v, i
-    # reduce the last axis in one pass over memory, then the (much smaller) rest
-    v, i = _line_argreduce(block, block.ndim - 1, red)
-    vflat, row = _flat_argreduce(np.ascontiguousarray(v), red)
-    r = int(row)
-    if r < 0:
-        return vflat, row
-    return vflat, np.int64(r * block.shape[-1] + int(i.reshape(-1)[r]))
+def _merged_view(block, axes):
+    """``block`` with ``axes`` (consecutive, increasing) merged into one, without a copy; or None."""
+    lo, hi = axes[0], axes[-1]
+    if list(axes) != list(range(lo, hi + 1)):
+        return None
+    view = block.view()
+    try:
+        view.shape = block.shape[:lo] + (-1,) + block.shape[hi + 1:]
+    except AttributeError:  # merging would need a copy
+        return None
+    return view, lo
 
 
-def chunk_argreduce(block, red, axis, offset, shape):
-    """Chunk step: the pair of one block, with global indices, keepdims-shaped.
+def local_argreduce(block, axes, red):
+    """(values, local coordinates) of the first best element over ``axes`` of a block.
+
+    ``axes`` is a tuple in significance order (the first axis varies slowest in the flat index).
+    Returns the values and one int64 coordinate array per reduced axis, all keepdims-shaped; the
+    coordinates are -1 where a nan-variant found only NaN.  One pass over the block's memory: the
+    least significant axis is reduced first, the others then reduce that much smaller result.
+    """
+    if len(axes) > 1 and (merged := _merged_view(block, axes)) is not None:
+        view, lo = merged
+        v, i = line_argreduce(view, lo, red)
+        keep = _keep_shape(block.shape, axes)
+        return v.reshape(keep), _unravel_keep(i.reshape(keep), [block.shape[a] for a in axes])
+    stages = []
+    cur = block
+    for a in reversed(axes):
+        v, i = line_argreduce(cur, a, red)
+        cur = np.expand_dims(v, a)
+        stages.append(np.expand_dims(i, a))
+    stages.reverse()  # stages[j] holds the index along axes[j]
+    coords = []
+    for j, idx in enumerate(stages):
+        for prev_axis, prev in zip(axes[:j], coords):
+            idx = np.take_along_axis(idx, np.maximum(prev, 0), axis=prev_axis)
+        coords.append(idx)
+    if red.skipna:
+        invalid = coords[0] < 0
+        coords = [np.where(invalid, -1, c) for c in coords]
+    return cur, coords
+
+
+def _keep_shape(shape, axes):
+    return tuple(1 if d in axes else s for d, s in enumerate(shape))
+
+
+def _unravel_keep(flat, shape):
+    """Coordinates of flat C-order indices into ``shape``, keeping -1 as -1."""
+    coords = []
+    rest = flat.copy()
+    for s in reversed(shape):
+        coords.append(np.where(flat < 0, -1, rest % s))
+        rest //= s
+    return coords[::-1]
+
+
+def gather(block, axes, coords):
+    """Elements of ``block`` at the local coordinates over ``axes``, keepdims-shaped."""
+    index = []
+    for d in range(block.ndim):
+        if d in axes:
+            index.append(np.maximum(coords[axes.index(d)], 0))
+        else:
+            shape = [1] * block.ndim
+            shape[d] = block.shape[d]
+            index.append(np.arange(block.shape[d]).reshape(shape))
+    return block[tuple(index)]
+
+
+def chunk_argreduce(block, red, axes, offset, shape, *payload_blocks):
+    """Chunk step: the tuple of one block, with global flat indices over ``axes``.
 
     Parameters
     ----------
     block : numpy.ndarray
+        The block of the key array.
     red : ArgReduction
-    axis : int or None
-        Reduced axis; None reduces all axes to the flat C-order index.
+    axes : tuple of int
+        Reduced axes in significance order; all axes in order for ``axis=None``.
     offset : tuple of int
         Position of the block's first element in the whole array.
     shape : tuple of int
         Shape of the whole array.
+    payload_blocks : numpy.ndarray
+        Blocks of other arrays (same shape) whose elements at the best position travel along.
     """
     block = np.asarray(block)
-    if axis is None:
-        if block.ndim == 0:
-            block = block.reshape(1)
-            offset, shape = (0,), (1,)
-        v, i = _flat_argreduce(block, red)
-        local = int(i)
-        if local >= 0:
-            coords = np.unravel_index(local, block.shape)
-            flat = 0
-            for c, o, s in zip(coords, offset, shape):
-                flat = flat * int(s) + int(c) + int(o)
-            local = flat
-        return np.asarray(v).reshape(()), np.array(local, dtype=np.int64)
-    v, i = _line_argreduce(block, axis, red)
-    if offset[axis]:
-        i = np.where(i >= 0, i + offset[axis], i)
-    return np.expand_dims(v, axis), np.expand_dims(i, axis)
+    if block.ndim == 0:
+        block, offset, shape, axes = block.reshape(1), (0,), (1,), (0,)
+        payload_blocks = tuple(np.asarray(p).reshape(1) for p in payload_blocks)
+    v, coords = local_argreduce(block, axes, red)
+    flat = np.zeros(v.shape, dtype=np.int64)
+    for a, c in zip(axes, coords):
+        flat = flat * shape[a] + (c + offset[a])
+    flat = np.where(coords[0] < 0, -1, flat)
+    payloads = tuple(gather(np.asarray(p), axes, coords) for p in payload_blocks)
+    return (v, flat) + payloads
 
 
-def combine_pairs(pairs, red, axis):
-    """Combine step: several pairs into one.
+# ---------------------------------------------------------------------------------------------
+# combine step
 
-    For an int ``axis`` the pairs come in order along it and are concatenated there, then reduced
-    with the same kernel as a chunk: the first best block wins, which holds the smallest index.
-    For ``axis=None`` the scalar pairs are ordered by global index first.
+def _isnan(a):
+    if a.dtype.kind in "fc":
+        return np.isnan(a)
+    if a.dtype.kind in "mM":
+        return np.isnat(a)
+    return np.zeros(a.shape, dtype=bool)
+
+
+def _b_wins(a, b, red):
+    """Where the tuple ``b`` replaces ``a``: better value, or equal value and smaller index."""
+    va, ia = a[0], a[1]
+    vb, ib = b[0], b[1]
+    with np.errstate(invalid="ignore"):
+        better = (vb < va) if red.is_min else (vb > va)
+        equal = va == vb
+    na, nb = _isnan(va), _isnan(vb)
+    skips = red.skipna and va.dtype.kind in "fc"
+    if skips:
+        valid_a, valid_b = ia >= 0, ib >= 0
+        return valid_b & (~valid_a | better | (equal & (ib < ia)))
+    # NaN (and NaT) beats everything; among NaN the smaller index wins
+    return (nb & ~na) | (~nb & ~na & better) | ((equal | (na & nb)) & (ib < ia))
+
+
+def combine_pairs(pairs, red):
+    """Combine step: several tuples into one, elementwise."""
+    acc = tuple(pairs[0])
+    for nxt in pairs[1:]:
+        take = _b_wins(acc, nxt, red)
+        acc = tuple(np.where(take, b, a) for a, b in zip(acc, nxt))
+    return acc
+
+
+# ---------------------------------------------------------------------------------------------
+# finalize step
+
+def finalize(pair, red, part, reduced, keepdims):
+    """Final step: part 0 (values), 1 (indices, as intp) or 2+ (payloads), dims as requested.
+
+    Raises numpy's ``ValueError("All-NaN slice encountered")`` where a nan-variant saw only NaN.
     """
-    if len(pairs) == 1:
-        return pairs[0]
-    if axis is None:
-        order = sorted(range(len(pairs)), key=lambda k: int(pairs[k][1]))
-        if red.skipna:
-            order = [k for k in order if int(pairs[k][1]) >= 0] or order[:1]
-        values = np.stack([pairs[k][0] for k in order])
-        _, pos = _line_argreduce(values, 0, red)
-        p = int(pos)
-        return pairs[order[max(p, 0)]] if p >= 0 else (values[0], np.array(-1, dtype=np.int64))
-    values = np.concatenate([p[0] for p in pairs], axis=axis)
-    indices = np.concatenate([p[1] for p in pairs], axis=axis)
-    v, pos = _line_argreduce(values, axis, red)
-    pos = np.expand_dims(pos, axis)
-    idx = np.take_along_axis(indices, np.maximum(pos, 0), axis=axis)
-    if red.skipna:
-        idx = np.where(pos < 0, -1, idx)
-    return np.expand_dims(v, axis), idx
-
-
-def finalize_indices(pair, red, axis, keepdims, ndim):
-    """Final step for the indices: intp, numpy's all-NaN error, the requested dims."""
-    _check_allnan(pair, red)
-    return _shape_result(pair[1].astype(np.intp, copy=False), axis, keepdims, ndim)
-
-
-def finalize_values(pair, red, axis, keepdims, ndim):
-    """Final step for the values of max_argmax / min_argmin."""
-    _check_allnan(pair, red)
-    return _shape_result(pair[0], axis, keepdims, ndim)
-
-
-def _check_allnan(pair, red):
     if red.skipna and pair[1].size and (pair[1] < 0).any():
         raise ValueError("All-NaN slice encountered")
-
-
-def _shape_result(a, axis, keepdims, ndim):
-    if axis is None:
-        return a.reshape((1,) * ndim if keepdims else ())
-    return a if keepdims else np.squeeze(a, axis)
+    out = pair[part]
+    if part == 1:
+        out = out.astype(np.intp, copy=False)
+    return out if keepdims else np.squeeze(out, axis=reduced)
