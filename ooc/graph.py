@@ -1,17 +1,20 @@
-"""Dask graph building for the arg-reductions.
+"""Dask graph building for ooc's tree reductions.
 
-Graph code only builds graphs; the work happens in :mod:`ooc.table`'s steps when Dask runs them.
-Three steps, with task names ``ooc-<step>-<token>`` from :func:`dask.base.tokenize`:
+Graph code only builds graphs; the work happens in the steps (:mod:`ooc.table` for the
+arg-reductions) when Dask runs them.  Every reduction is three steps, with task names
+``ooc-<step>-<token>`` from :func:`dask.base.tokenize`:
 
-* ``ooc-chunk``: one task per block, the block's (value, global index) pair (blockwise);
+* ``ooc-chunk``: one task per block, a small partial result of the block (blockwise);
 * ``ooc-combine<level>``: a tree over the blocks along the reduced axes, at most ``split_every``
-  pairs per task;
-* ``ooc-value`` / ``ooc-index`` / ``ooc-take<k>``: the final arrays, one block per output block.
+  partial results per task;
+* ``ooc-<part>``: the final arrays, one block per output block.
 
-Tasks carry only small pairs between them; every function and argument is picklable, so the graph
-runs under the synchronous, threaded, process and distributed schedulers.
+Tasks carry only small partial results between them; every function and argument is picklable, so
+the graph runs under the synchronous, threaded, process and distributed schedulers.
 """
 import math
+from dataclasses import dataclass
+from functools import partial
 from itertools import product
 
 import numpy as np
@@ -20,9 +23,23 @@ from dask.highlevelgraph import HighLevelGraph
 
 from .table import chunk_argreduce, combine_pairs, finalize
 
-__all__ = ["arg_reduction", "DEFAULT_SPLIT_EVERY"]
+__all__ = ["Part", "tree_reduction", "arg_reduction", "DEFAULT_SPLIT_EVERY"]
 
 DEFAULT_SPLIT_EVERY = 8
+
+
+@dataclass(frozen=True)
+class Part:
+    """One output array of a tree reduction.
+
+    ``func(partial_result)`` makes its block (with the reduced axes kept as size one when
+    ``keepdims``, removed otherwise); ``extra`` chunks are appended as trailing dimensions.
+    """
+
+    name: str
+    dtype: np.dtype
+    func: object
+    extra: tuple = ()
 
 
 def _block_offsets(chunks):
@@ -35,50 +52,52 @@ def _block_offsets(chunks):
     return offsets
 
 
-def arg_reduction(x, red, axes, keepdims, split_every, payloads=()):
-    """Lazy ``(values, indices, *taken)`` Dask arrays of one arg-reduction of ``x``.
+def tree_reduction(arrays, label, chunk, combine, parts, axes, keepdims, split_every):
+    """Lazy Dask arrays of one tree reduction over ``axes`` of ``arrays`` (same chunks).
 
     Parameters
     ----------
-    x : dask.array.Array
-        Known chunk sizes along ``axes``, none of them empty (checked by the caller).
-    red : ooc.table.ArgReduction
+    arrays : sequence of dask.array.Array
+        Read block by block together; the first one sets the shape and chunks.
+    label : str
+        Reduction name used in task names.
+    chunk : callable
+        ``chunk(offset, *blocks)``: the partial result of one block; ``offset`` is the position of
+        the block's first element in the whole array.
+    combine : callable
+        ``combine(list_of_partials)``: one partial result from several.
+    parts : sequence of Part
+        The output arrays.
     axes : tuple of int
-        Non-negative reduced axes in significance order; all axes in order for ``axis=None``.
+        Non-negative reduced axes.
     keepdims : bool
     split_every : int
-        Pairs combined per task, at least 2.
-    payloads : sequence of dask.array.Array
-        Arrays with ``x``'s shape and chunks; their elements at the best positions are returned
-        as the third and later results.
+        Partial results combined per task, at least 2.
     """
     import dask.array as da
 
-    token = tokenize(x, red, axes, keepdims, split_every, *payloads)
-    chunk_name = f"ooc-chunk-{red.name}-{token}"
+    x = arrays[0]
+    token = tokenize(*arrays, label, chunk, combine, parts, axes, keepdims, split_every)
+    chunk_name = f"ooc-chunk-{label}-{token}"
     offsets = _block_offsets(x.chunks)
-    shape = tuple(int(s) for s in x.shape)
-    reduced = tuple(sorted(axes))
-    pairs = {}
-    for k in product(*(range(n) for n in x.numblocks)):
-        off = tuple(offsets[d][k[d]] for d in range(x.ndim))
-        pairs[(chunk_name,) + k] = (chunk_argreduce, (x.name,) + k, red, axes, off, shape,
-                                    *((p.name,) + k for p in payloads))
-
-    # blocks sharing their position on the kept axes form a group, combined by a tree
+    reduced = set(axes)
+    dsk = {}
     groups = {}
     for k in product(*(range(n) for n in x.numblocks)):
+        off = tuple(offsets[d][k[d]] for d in range(x.ndim))
+        dsk[(chunk_name,) + k] = (chunk, off, *((a.name,) + k for a in arrays))
+        # blocks sharing their position on the kept axes form a group, combined by a tree
         gk = tuple(0 if d in reduced else i for d, i in enumerate(k))
         groups.setdefault(gk, []).append((chunk_name,) + k)
     final = {}
     for gk, keys in groups.items():
         level = 0
         while len(keys) > 1:
-            name = f"ooc-combine{level}-{red.name}-{token}"
+            name = f"ooc-combine{level}-{label}-{token}"
             new = []
             for j in range(math.ceil(len(keys) / split_every)):
                 key = (name,) + gk + (j,)
-                pairs[key] = (combine_pairs, keys[j * split_every:(j + 1) * split_every], red)
+                dsk[key] = (combine, keys[j * split_every:(j + 1) * split_every])
                 new.append(key)
             keys = new
             level += 1
@@ -92,16 +111,35 @@ def arg_reduction(x, red, axes, keepdims, split_every, payloads=()):
         out_keys = {tuple(i for d, i in enumerate(gk) if d not in reduced): pk
                     for gk, pk in final.items()}
 
-    pairs_name = f"ooc-combine-{red.name}-{token}"
-    graph = HighLevelGraph.from_collections(pairs_name, pairs, dependencies=[x, *payloads])
-    parts = [("value", x.dtype), ("index", np.dtype(np.intp))]
-    parts += [(f"take{j}", p.dtype) for j, p in enumerate(payloads)]
+    partials_name = f"ooc-combine-{label}-{token}"
+    graph = HighLevelGraph.from_collections(partials_name, dsk, dependencies=list(arrays))
     names = []
-    for part, (kind, dtype) in enumerate(parts):
-        name = f"ooc-{kind}-{red.name}-{token}"
-        layer = {(name,) + ok: (finalize, pk, red, part, reduced, keepdims)
-                 for ok, pk in out_keys.items()}
+    for part in parts:
+        name = f"ooc-{part.name}-{label}-{token}"
+        zeros = (0,) * len(part.extra)
+        layer = {(name,) + ok + zeros: (part.func, pk) for ok, pk in out_keys.items()}
         graph = HighLevelGraph({**graph.layers, name: layer},
-                               {**graph.dependencies, name: {pairs_name}})
-        names.append((name, np.empty((0,) * len(out_chunks), dtype=dtype)))
-    return tuple(da.Array(graph, name, out_chunks, meta=meta) for name, meta in names)
+                               {**graph.dependencies, name: {partials_name}})
+        chunks = out_chunks + tuple(part.extra)
+        names.append((name, chunks, np.empty((0,) * len(chunks), dtype=part.dtype)))
+    return tuple(da.Array(graph, name, chunks, meta=meta) for name, chunks, meta in names)
+
+
+def arg_reduction(x, red, axes, keepdims, split_every, payloads=()):
+    """Lazy ``(values, indices, *taken)`` Dask arrays of one arg-reduction of ``x``.
+
+    ``axes`` are the reduced axes in significance order (all axes in order for ``axis=None``);
+    ``payloads`` are arrays with ``x``'s shape and chunks whose elements at the best positions are
+    returned as the third and later results.
+    """
+    shape = tuple(int(s) for s in x.shape)
+    reduced = tuple(sorted(axes))
+    chunk = partial(chunk_argreduce, red=red, axes=axes, shape=shape)
+    combine = partial(combine_pairs, red=red)
+    kinds = [("value", x.dtype), ("index", np.dtype(np.intp))]
+    kinds += [(f"take{j}", p.dtype) for j, p in enumerate(payloads)]
+    parts = [Part(kind, dtype, partial(finalize, red=red, part=j, reduced=reduced,
+                                       keepdims=keepdims))
+             for j, (kind, dtype) in enumerate(kinds)]
+    return tree_reduction([x, *payloads], red.name, chunk, combine, parts, axes, keepdims,
+                          split_every)

@@ -171,22 +171,22 @@ def gather(block, axes, coords):
     return block[tuple(index)]
 
 
-def chunk_argreduce(block, red, axes, offset, shape, *payload_blocks):
+def chunk_argreduce(offset, block, *payload_blocks, red, axes, shape):
     """Chunk step: the tuple of one block, with global flat indices over ``axes``.
 
     Parameters
     ----------
+    offset : tuple of int
+        Position of the block's first element in the whole array.
     block : numpy.ndarray
         The block of the key array.
+    payload_blocks : numpy.ndarray
+        Blocks of other arrays (same shape) whose elements at the best position travel along.
     red : ArgReduction
     axes : tuple of int
         Reduced axes in significance order; all axes in order for ``axis=None``.
-    offset : tuple of int
-        Position of the block's first element in the whole array.
     shape : tuple of int
         Shape of the whole array.
-    payload_blocks : numpy.ndarray
-        Blocks of other arrays (same shape) whose elements at the best position travel along.
     """
     block = np.asarray(block)
     if block.ndim == 0:
@@ -228,7 +228,7 @@ def _b_wins(a, b, red):
     return (nb & ~na) | (~nb & ~na & better) | ((equal | (na & nb)) & (ib < ia))
 
 
-def combine_pairs(pairs, red):
+def combine_pairs(pairs, *, red):
     """Combine step: several tuples into one, elementwise."""
     acc = tuple(pairs[0])
     for nxt in pairs[1:]:
@@ -240,7 +240,7 @@ def combine_pairs(pairs, red):
 # ---------------------------------------------------------------------------------------------
 # finalize step
 
-def finalize(pair, red, part, reduced, keepdims):
+def finalize(pair, *, red, part, reduced, keepdims):
     """Final step: part 0 (values), 1 (indices, as intp) or 2+ (payloads), dims as requested.
 
     Raises numpy's ``ValueError("All-NaN slice encountered")`` where a nan-variant saw only NaN.
