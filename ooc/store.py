@@ -148,8 +148,11 @@ def _open_node(store, path, storage_options=None):
             try:
                 node = node[path]
             except KeyError:
-                raise StoreError(f"{url}: no array {path!r} in the group; arrays: "
-                                 f"{', '.join(_array_paths(node)) or 'none'}") from None
+                try:  # not in (possibly stale) consolidated metadata: look at the path itself
+                    node = zarr.open(store=st, mode="r", path=path)
+                except Exception:
+                    raise StoreError(f"{url}: no array {path!r} in the group; arrays: "
+                                     f"{', '.join(_array_paths(node)) or 'none'}") from None
         if isinstance(node, zarr.Group):
             arrays = _array_paths(node)
             where = f"{url}" + (f" (group {path!r})" if path else "")
@@ -165,9 +168,12 @@ def _open_node(store, path, storage_options=None):
 def _array_paths(group) -> list[str]:
     import zarr
     out = []
-    for name, member in group.members(max_depth=None):
-        if isinstance(member, zarr.Array):
-            out.append(name)
+    try:
+        for name, member in group.members(max_depth=None):
+            if isinstance(member, zarr.Array):
+                out.append(name)
+    except Exception:  # a store that cannot be listed (plain HTTP without consolidated metadata)
+        return []
     return sorted(out)
 
 

@@ -1,6 +1,7 @@
 """Reading a store over real HTTP: http.server on 127.0.0.1 (random port) serving a directory store,
 read through fsspec's HTTP filesystem, compared with the answers on the local copy."""
 import functools
+import json
 import http.server
 import threading
 import warnings
@@ -83,3 +84,13 @@ def test_http_ooc_reductions(served):
         np.testing.assert_array_equal(ooc.argmax(S.open(f"{url}/g.zarr", path="vars/t"),
                                                  axis=axis).compute(), np.argmax(x, axis=axis))
     np.testing.assert_array_equal(ooc.argmin(f"{url}/v2.zarr", axis=1).compute(), y.argmin(axis=1))
+
+
+def test_http_group_without_consolidated_metadata(served):
+    url, root, x, _ = served
+    import shutil
+    shutil.copytree(root / "g.zarr", root / "plain.zarr")
+    meta = json.loads((root / "plain.zarr" / "zarr.json").read_text())
+    meta.pop("consolidated_metadata", None)
+    (root / "plain.zarr" / "zarr.json").write_text(json.dumps(meta))
+    np.testing.assert_array_equal(S.open(f"{url}/plain.zarr", path="vars/t").compute(), x)
