@@ -748,6 +748,69 @@ def test_memory_layouts(layout):
     np.testing.assert_array_equal(a, _layouts()[layout])
 
 
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
+                                   "uint64", "float16", "float32", "float64"])
+def test_larger_blocks_compiled_paths(dtype):
+    """Blocks long enough for unrolled / vectorized kernel loops (with remainders), ties, NaN runs,
+    -0.0/0.0 runs, values at block ends."""
+    rng = np.random.default_rng(_seed("large", dtype))
+    dt = np.dtype(dtype)
+    arrays = []
+    a = small_ints(dt, (5, 1037), rng)
+    arrays.append((a, ((3, 2), (500, 537))))
+    b = small_ints(dt, (1501,), rng)
+    if dt.kind == "f":
+        b[700:760] = np.nan  # a run of NaN inside the block
+        b[::97] = -0.0
+    arrays.append((b, ((1000, 501),)))
+    c = small_ints(dt, (33, 17, 9), rng)
+    hi = np.iinfo(dt).max if dt.kind in "iu" else (True if dt.kind == "b" else np.inf)
+    c[32, 16, 8] = c[20, 3, 1] = hi  # extreme values, one of them the very last element
+    arrays.append((c, ((20, 13), 17, (4, 5))))
+    d = np.zeros(4099, dtype=dt)
+    if dt.kind == "f":
+        d[::2] = -0.0
+    arrays.append((d, ((4099,),)))
+    cases = []
+    for arr, chunks in arrays:
+        for inp in [da.from_array(arr, chunks=chunks), da.from_array(np.asfortranarray(arr), chunks=chunks)]:
+            for func in ARG_FUNCS:
+                for axis in [None] + list(range(arr.ndim)):
+                    msg = f"{func} {dtype} shape={arr.shape} axis={axis}"
+                    try:
+                        exp = ref(func, arr, axis)
+                    except ValueError as e:
+                        exp = e
+                    cases.append((msg, (lambda inp=inp, func=func, axis=axis: _call(func, inp, axis)), exp))
+    for msg, exp, res, got in _run_batch(cases):
+        check_index(got, exp, msg)
+
+
+def test_zero_size_chunks_of_nonempty_array():
+    """Dask arrays may have empty blocks (e.g. after boolean masking + compute_chunk_sizes()).
+    The array is not empty, so numpy's answer exists and ooc must give it."""
+    a = np.array([3.0, 1, 0, 7, 7, 2, 0, 9])
+    x = da.from_array(a, chunks=3)
+    y = x[x > 6.5].compute_chunk_sizes()
+    assert y.chunks == ((0, 2, 1),)
+    ya = y.compute()
+    for func in ARG_FUNCS:
+        check_index(_call(func, y).compute(), ref(func, ya), func)
+    b = np.arange(12.0).reshape(3, 4)
+    b[1, 2] = 50
+    b[2, 0] = np.nan
+    for chunks in [((1, 0, 2), (4,)), ((3,), (2, 0, 2)), ((0, 3, 0), (1, 0, 3))]:
+        xb = da.from_array(b, chunks=chunks)
+        for func in ARG_FUNCS:
+            for axis in [None, 0, 1]:
+                check_index(_call(func, xb, axis, False, 2).compute(), ref(func, b, axis),
+                            f"{func} chunks={chunks} axis={axis}")
+        v, i = ooc.max_argmax(xb, axis=0)
+        ev, ei = ref_pair("max_argmax", b, 0)
+        check_index(i.compute(), ei)
+        check_values(v.compute(), ev)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Edge shapes: 0-d, empty, axis errors
 # ---------------------------------------------------------------------------------------------------
@@ -1000,6 +1063,32 @@ def test_out_wrong_shape_or_dtype_raises_before_compute(tmp_path, func):
     with pytest.raises(ValueError):
         getattr(ooc, func)(x, axis=None, out=np.empty(1, dtype=np.intp))
     assert calls == []
+
+
+def test_out_views_zero_d_zarr_and_read_only(tmp_path):
+    a = np.array([[1, 5, 5, 2], [7, 0, 7, 1], [3, 3, 9, 9]], dtype=np.int16)
+    x = da.from_array(a, chunks=(2, 3))
+    buf = np.full((4, 3), -1, dtype=np.intp)
+    out = buf[:, 1]  # non-contiguous view
+    assert ooc.argmax(x, axis=0, out=out) is out
+    check_index(buf[:, 1], np.argmax(a, axis=0))
+    assert (buf[:, [0, 2]] == -1).all()  # nothing written outside the view
+    fo = np.full((3, 4), -1, dtype=np.intp, order="F")[:, 2:3]
+    assert ooc.nanargmin(x, axis=1, keepdims=True, out=fo) is fo
+    check_index(fo, np.argmin(a, axis=1, keepdims=True))
+    z0 = zarr.create_array(store=str(tmp_path / "z0.zarr"), shape=(), dtype=np.intp)
+    assert ooc.argmax(x, out=z0) is z0
+    check_index(z0[...], np.argmax(a))
+    z1 = zarr.create_array(store=str(tmp_path / "z1.zarr"), shape=(1, 1), chunks=(1, 1), dtype=np.intp)
+    assert ooc.argmin(x, out=z1, keepdims=True) is z1
+    check_index(z1[...], np.argmin(a, keepdims=True))
+    ro = np.empty(3, dtype=np.intp)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError):  # numpy raises ValueError for a read-only out too
+        ooc.argmax(x, axis=1, out=ro)
+    o = np.empty((), dtype=np.intp)
+    assert ooc.argmax(np.array(5.0), out=o) is o
+    check_index(o, 0)
 
 
 def test_out_all_nan_raises():
