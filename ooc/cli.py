@@ -395,9 +395,10 @@ def _cmd_reduce(args):
                 print(json.dumps(rec))
             else:
                 print(f"{name} of {_label(url, apath)}: shape {tuple(a.shape)} {a.dtype}, axis {axis}")
-                for k in ("out", "out_path", "indices_path", "values_path"):
+                for k, label in (("out", "out"), ("out_path", "path"), ("indices_path", "indices"),
+                                 ("values_path", "values")):
                     if rec.get(k):
-                        print(f"  {k.replace('_', ' '):8s}{rec[k]}")
+                        print(f"  {label:8s}{rec[k]}")
                 print(f"  result  shape {tuple(rshape)} written chunk by chunk")
                 _print_time(a, elapsed)
             return 0
@@ -441,12 +442,24 @@ def _print_time(a, elapsed):
 
 
 def _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client):
+    target = args.out
+    if str(args.out).endswith(".zip"):
+        # one ZipStore for everything written, closed at the end (that writes the zip directory)
+        import zarr
+        target = zarr.storage.ZipStore(args.out, mode="w" if args.overwrite else "a")
+    try:
+        return _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target)
+    finally:
+        if target is not args.out:
+            target.close()
+
+
+def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target):
     import ooc
     from ooc import store as S
 
-    url, apath = S.source_of(a)
     if not pair:
-        out = S.create_result(args.out, a, function=name, axis=axis, keepdims=args.keepdims,
+        out = S.create_result(target, a, function=name, axis=axis, keepdims=args.keepdims,
                               path=args.out_path, overwrite=args.overwrite)
         fn = getattr(ooc, fname)
         if client is None:
@@ -462,12 +475,12 @@ def _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client):
     prefix = (args.out_path or "").strip("/")
     ipath = f"{prefix}/indices" if prefix else "indices"
     vpath = f"{prefix}/values" if prefix else "values"
-    zi = S.create_result(args.out, a, function=fname, axis=axis, keepdims=args.keepdims,
-                         path=ipath, overwrite=args.overwrite)
-    zv = S.create_result(args.out, a, function=fname, axis=axis, keepdims=args.keepdims,
-                         path=vpath, overwrite=args.overwrite, dtype=a.dtype)
-    zv.attrs.update({"ooc": dict(zv.attrs["ooc"], role="values", skipna=bool(skipna))})
-    zi.attrs.update({"ooc": dict(zi.attrs["ooc"], role="indices", skipna=bool(skipna))})
+    zi = S.create_result(target, a, function=fname, axis=axis, keepdims=args.keepdims,
+                         path=ipath, overwrite=args.overwrite,
+                         attrs={"role": "indices", "skipna": bool(skipna)})
+    zv = S.create_result(target, a, function=fname, axis=axis, keepdims=args.keepdims,
+                         path=vpath, overwrite=args.overwrite, dtype=a.dtype,
+                         attrs={"role": "values", "skipna": bool(skipna)})
     values, indices = pairfn(a, axis=axis, keepdims=args.keepdims, skipna=skipna)
     if values.ndim == 0:
         v, i = compute(values, indices, show_progress=args.progress, client=client)

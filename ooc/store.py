@@ -668,7 +668,7 @@ def _chunk_sizes(like):
 
 def create_result(store, like, *, function="argmax", axis=None, keepdims=False, path=None,
                   dtype=None, overwrite=False, source=None, zarr_format=3, compressors="auto",
-                  storage_options=None):
+                  storage_options=None, attrs=None):
     """Create the Zarr array that a reduction of ``like`` along ``axis`` is stored into.
 
     The array has the reduced shape, dtype ``intp`` (or ``dtype``), and chunks that follow ``like``'s
@@ -681,7 +681,9 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
     ----------
     store : str, pathlib.Path or zarr store
         Where to write: a local directory, a ``.zip`` path or an fsspec URL.  Must not be, contain or
-        lie inside the input store.
+        lie inside the input store.  A ``.zip`` is only complete once ``result.store.close()``
+        has been called; to put several arrays into one zip, open one
+        ``zarr.storage.ZipStore(path, mode="w")`` and pass it for each.
     like : dask.array.Array or zarr.Array
         The input of the reduction (its shape and chunks are used).
     function : str
@@ -703,6 +705,8 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
         zarr compressors (default: zarr's default, zstd).
     storage_options : dict, optional
         fsspec options for URL stores.
+    attrs : dict, optional
+        More entries for ``attrs["ooc"]`` (e.g. ``{"role": "values"}``).
 
     Returns
     -------
@@ -756,6 +760,7 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
         "source_dtype": str(np.dtype(like.dtype)),
         "source_chunks": list(sizes),
         "version": _version(),
+        **(attrs or {}),
     }}
     local = _local_path(store) if isinstance(store, (str, os.PathLike)) else None
     if local is not None:

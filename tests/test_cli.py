@@ -288,3 +288,21 @@ def test_parse_size():
 def test_python_m_ooc_module_exists():
     import ooc.__main__  # noqa: F401
     assert os.path.exists(pathlib.Path(cli.__file__).with_name("__main__.py"))
+
+
+def test_out_zip_store_is_complete(store, tmp_path, capsys):
+    root, t, _ = store
+    zp = tmp_path / "res.zip"
+    code, _, err = run(capsys, "min-argmin", root, "--path", "t", "--axis", "1", "--skipna",
+                       "--out", zp, "--out-path", "r")
+    assert code == 0, err
+    with zarr.storage.ZipStore(zp, mode="r") as st:
+        g = zarr.open_group(st, mode="r")
+        np.testing.assert_array_equal(g["r/indices"][:], np.nanargmin(t, axis=1))
+        np.testing.assert_array_equal(g["r/values"][:], np.nanmin(t, axis=1))
+        assert g["r/values"].attrs["ooc"]["skipna"] is True
+    code, _, err = run(capsys, "argmax", root, "--path", "t", "--axis", "0", "--out",
+                       tmp_path / "one.zip")
+    assert code == 0, err
+    with zarr.storage.ZipStore(tmp_path / "one.zip", mode="r") as st:
+        np.testing.assert_array_equal(zarr.open_array(st, mode="r")[:], np.argmax(t, axis=0))
