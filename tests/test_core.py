@@ -1132,6 +1132,26 @@ def test_deterministic_names():
     assert len(pair_names) == 4
 
 
+_NAMES_SCRIPT = """
+import numpy as np, dask.array as da, ooc
+x = da.from_array(np.arange(24.0).reshape(4, 6), chunks=2)
+print(ooc.argmax(x, axis=0).name, ooc.max_argmax(x)[0].name, ooc.nanargmin(np.arange(5)).name,
+      ooc.min_argmin(x, axis=1, keepdims=True, skipna=True)[1].name)
+"""
+
+
+def test_names_deterministic_across_processes():
+    import subprocess
+    import sys
+
+    x = da.from_array(np.arange(24.0).reshape(4, 6), chunks=2)
+    here = " ".join([ooc.argmax(x, axis=0).name, ooc.max_argmax(x)[0].name, ooc.nanargmin(np.arange(5)).name,
+                     ooc.min_argmin(x, axis=1, keepdims=True, skipna=True)[1].name])
+    there = subprocess.run([sys.executable, "-c", _NAMES_SCRIPT], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert there == here
+
+
 def test_distinct_reductions_computed_together():
     rng = np.random.default_rng(7)
     a = small_ints("float32", (7, 6), rng)
