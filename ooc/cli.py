@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         description="numpy-exact argmax-family reductions over Zarr stores too large for memory.",
         epilog="STORE is a local directory store, a .zip store or an fsspec URL (file://, http(s)://, "
                "s3://, memory://).  Exit status: 0 ok, 1 runtime failure, 2 usage error.")
+    p.add_argument("--version", action="version", version=f"ooc {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     for name in REDUCTIONS:
@@ -117,6 +118,11 @@ def _add_run_options(s, scheduler=True):
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: on a terminal, for reductions that take "
                         "more than a moment)")
+
+
+def _version():
+    from ooc.store import _version as v
+    return v()
 
 
 def _axis_arg(s):
