@@ -58,11 +58,12 @@ def _normalize_split_every(split_every, axes):
 
 
 def _prepare(red, a, axis, split_every):
-    """Check everything that can be checked before a chunk is read; returns the Dask array,
-    the reduced axes and split_every."""
+    """Check everything that can be checked before a chunk is read; returns the Dask array
+    (1-d for a 0-d input), the reduced axes, split_every and whether the input was 0-d."""
     x = as_dask_array(a)
     axes = _normalize_axis(axis, x.ndim)
-    if x.ndim == 0:
+    zero_d = x.ndim == 0
+    if zero_d:
         x = x.reshape(1)
     if any(math.isnan(c) for d in axes for c in x.chunks[d]):
         raise ValueError(
@@ -72,7 +73,7 @@ def _prepare(red, a, axis, split_every):
         raise ValueError(f"attempt to get arg{red.op} of an empty sequence")
     if x.dtype.kind in "OSUVT":
         _check_orderable(x.dtype)
-    return x, axes, _normalize_split_every(split_every, axes)
+    return x, axes, _normalize_split_every(split_every, axes), zero_d
 
 
 def _check_orderable(dtype):
@@ -121,8 +122,7 @@ def _store(result, out):
 
 def _reduce(name, a, axis, keepdims, split_every, payloads=(), out=None):
     red = REDUCTIONS[name]
-    zero_d = getattr(a, "ndim", np.ndim(a)) == 0
-    x, axes, split_every = _prepare(red, a, axis, split_every)
+    x, axes, split_every, zero_d = _prepare(red, a, axis, split_every)
     keepdims = keepdims and not zero_d
     if out is not None:
         _check_out(out, _result_shape(x, axes, keepdims, zero_d))

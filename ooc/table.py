@@ -192,6 +192,8 @@ def chunk_argreduce(offset, block, *payload_blocks, red, axes, shape):
     if block.ndim == 0:
         block, offset, shape, axes = block.reshape(1), (0,), (1,), (0,)
         payload_blocks = tuple(np.asarray(p).reshape(1) for p in payload_blocks)
+    if any(block.shape[a] == 0 for a in axes):
+        return None  # an empty block (a filtered Dask array can have them) has no candidate
     v, coords = local_argreduce(block, axes, red)
     flat = np.zeros(v.shape, dtype=np.int64)
     for a, c in zip(axes, coords):
@@ -229,7 +231,10 @@ def _b_wins(a, b, red):
 
 
 def combine_pairs(pairs, *, red):
-    """Combine step: several tuples into one, elementwise."""
+    """Combine step: several tuples into one, elementwise (None stands for an empty block)."""
+    pairs = [p for p in pairs if p is not None]
+    if not pairs:
+        return None
     acc = tuple(pairs[0])
     for nxt in pairs[1:]:
         take = _b_wins(acc, nxt, red)
