@@ -195,10 +195,15 @@ def chunk_argreduce(offset, block, *payload_blocks, red, axes, shape):
     if any(block.shape[a] == 0 for a in axes):
         return None  # an empty block (a filtered Dask array can have them) has no candidate
     v, coords = local_argreduce(block, axes, red)
-    flat = np.zeros(v.shape, dtype=np.int64)
-    for a, c in zip(axes, coords):
-        flat = flat * shape[a] + (c + offset[a])
-    flat = np.where(coords[0] < 0, -1, flat)
+    if len(axes) == 1:
+        flat = coords[0]
+        if offset[axes[0]]:
+            flat = np.where(flat < 0, -1, flat + offset[axes[0]]) if red.skipna else flat + offset[axes[0]]
+    else:
+        flat = np.zeros(v.shape, dtype=np.int64)
+        for a, c in zip(axes, coords):
+            flat = flat * shape[a] + (c + offset[a])
+        flat = np.where(coords[0] < 0, -1, flat)
     payloads = tuple(gather(np.asarray(p), axes, coords) for p in payload_blocks)
     return (v, flat) + payloads
 
