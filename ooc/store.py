@@ -281,12 +281,34 @@ class ZarrChunkSource:
         plan = self._get_plan()
         slices = _as_slices(key, self.shape)
         if plan is None or slices is None:
-            return np.asarray(self.z[key])
+            try:
+                return np.asarray(self.z[key])
+            except (IndexError, MemoryError):
+                raise
+            except Exception as e:  # name the store and the chunks: zarr's errors do not
+                raise _chunk_error(_display(self.z), _chunk_keys(self.z, slices), e) from e
         return plan.read(slices)
 
     def __array__(self, dtype=None, copy=None):  # pragma: no cover - not used by dask
         a = self[tuple(slice(None) for _ in self.shape)]
         return a if dtype is None else a.astype(dtype)
+
+
+def _chunk_keys(z, slices):
+    """Store keys of the chunks that ``slices`` ((start, stop) per axis, or None) touch."""
+    import itertools
+    if slices is None:
+        return ["(chunks of a fancy selection)"]
+    prefix = z.store_path.path.strip("/")
+    ranges = [range(a // c, -(-b // c)) for (a, b), c in zip(slices, z.chunks)]
+    keys = [z.metadata.encode_chunk_key(c) for c in itertools.islice(itertools.product(*ranges), 4)]
+    return [f"{prefix}/{k}" if prefix else k for k in keys]
+
+
+def _chunk_error(where, keys, e):
+    """StoreError for a chunk that could not be read: '<store>: cannot read chunk <key>: ...'."""
+    what = f"chunk {keys[0]}" if len(keys) == 1 else f"one of the chunks {', '.join(keys)}"
+    return StoreError(f"{where}: cannot read {what}: {type(e).__name__}: {' '.join(str(e).split())}")
 
 
 def _as_slices(key, shape):
@@ -341,7 +363,17 @@ class _Plan:
         return None if buf is None else buf.as_numpy_array()
 
     def decode_into(self, coords, out):
-        """Decode stored chunk ``coords`` into ``out`` (C-contiguous, full chunk shape)."""
+        """Decode stored chunk ``coords`` into ``out`` (C-contiguous, full chunk shape).
+
+        A chunk that cannot be read or decoded raises StoreError naming the store and the key."""
+        try:
+            self._decode_into(coords, out)
+        except MemoryError:
+            raise
+        except Exception as e:
+            raise _chunk_error(_store_url(self.store), [self._key(coords)], e) from e
+
+    def _decode_into(self, coords, out):
         raw = self._fetch(coords)
         if raw is None:
             out[...] = self.fill_value
