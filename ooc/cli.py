@@ -110,11 +110,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_run_options(s, scheduler=True):
     if scheduler:
-        s.add_argument("--scheduler", default="threads", metavar="threads|processes|synchronous|ADDRESS",
-                       help="Dask scheduler, or the address of a dask.distributed scheduler "
-                            "(default threads)")
+        s.add_argument("--scheduler", default=None,
+                       metavar="threads|processes|synchronous|local-cluster|ADDRESS",
+                       help="Dask scheduler, or the address of a dask.distributed scheduler, e.g. "
+                            "tcp://HOST:8786 (default threads; a LocalCluster with --memory-limit)")
     s.add_argument("--workers", type=_positive_int, default=None,
-                   help="threads or processes (default: one per core)")
+                   help="threads or processes, or a LocalCluster's worker processes "
+                        "(default: one per core)")
+    if scheduler:
+        s.add_argument("--memory-limit", metavar="SIZE", default=None,
+                       help="start a dask.distributed LocalCluster whose workers have this memory "
+                            "limit each, e.g. 2GiB")
+        for opt, what in (("--tls-ca-file", "CA certificate"), ("--tls-cert", "client certificate"),
+                          ("--tls-key", "client private key")):
+            s.add_argument(opt, metavar="FILE", default=None,
+                           help=f"TLS {what} for the scheduler (default: dask's distributed.comm.tls "
+                                "configuration)")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: on a terminal, for reductions that take "
                         "more than a moment)")
@@ -194,34 +205,19 @@ def format_bytes(n) -> str:
 # running dask
 
 @contextlib.contextmanager
-def dask_context(scheduler="threads", workers=None):
-    """Configure Dask for one command: a local scheduler name or a distributed address."""
-    import dask
+def dask_context(scheduler=None, workers=None, memory_limit=None, tls=(None, None, None)):
+    """Set up Dask for one command (see :func:`ooc.cluster.scheduler_context`); yields the
+    distributed Client, or None on a local scheduler."""
+    from ooc import cluster
 
-    if scheduler in ("threads", "threading", "processes", "multiprocessing", "synchronous",
-                     "sync", "single-threaded"):
-        cfg = {"scheduler": scheduler}
-        if workers:
-            cfg["num_workers"] = workers
-        with dask.config.set(cfg):
-            yield None
-        return
-    if "://" not in scheduler and ":" not in scheduler:
-        raise UsageError(f"--scheduler {scheduler!r}: use threads, processes, synchronous or the "
-                         "address of a dask.distributed scheduler (tcp://HOST:PORT)")
-    try:
-        from distributed import Client
-    except ImportError as e:  # pragma: no cover - distributed is an extra
-        raise RuntimeError(f"--scheduler {scheduler}: dask.distributed is not installed "
-                           "(pip install 'ooc[distributed]')") from e
-    try:
-        client = Client(scheduler, timeout="10s", set_as_default=True)
-    except OSError as e:
-        raise RuntimeError(f"cannot connect to the Dask scheduler at {scheduler}: {e}") from None
-    try:
-        yield client
-    finally:
-        client.close()
+    with contextlib.ExitStack() as stack:
+        try:
+            session = stack.enter_context(cluster.scheduler_context(
+                scheduler, workers, memory_limit, tls_ca_file=tls[0], tls_cert=tls[1],
+                tls_key=tls[2]))
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        yield session.client
 
 
 @contextlib.contextmanager
@@ -277,13 +273,8 @@ def compute(*arrays, show_progress=None, client=None):
     """dask.compute with a progress bar (see :func:`progress`)."""
     import dask
     if client is not None:
-        futures = client.compute(list(arrays))
-        if show_progress or (show_progress is None and sys.stderr.isatty()):
-            from distributed import progress as dprogress
-            with contextlib.redirect_stdout(sys.stderr):
-                dprogress(futures)
-            print(file=sys.stderr)
-        return tuple(client.gather(futures))
+        from ooc import cluster
+        return cluster.compute(client, *arrays, progress=show_progress)
     with progress(show_progress):
         return dask.compute(*arrays)
 
@@ -292,6 +283,8 @@ def store_arrays(sources, targets, show_progress=None, client=None):
     """dask.array.store with a progress bar; writes chunk by chunk."""
     import dask.array as da
     if client is not None:
+        from ooc import cluster
+        cluster.check_reachable(client, targets=targets)
         fut = da.store(sources, targets, lock=False, compute=False)
         compute(fut, show_progress=show_progress, client=client)
         return
@@ -361,8 +354,8 @@ def _cmd_reduce(args):
     fname = name.replace("-", "_")
     if args.out_path and not args.out:
         raise UsageError("--out-path needs --out")
-    if args.out and str(args.out).endswith(".zip") and args.scheduler not in (
-            "threads", "threading", "synchronous", "sync", "single-threaded"):
+    if args.out and str(args.out).endswith(".zip") and (args.memory_limit or args.scheduler not in (
+            None, "threads", "threading", "synchronous", "sync", "single-threaded")):
         raise UsageError("--out to a .zip store needs --scheduler threads or synchronous (one "
                          "process must write the zip); write a directory store instead")
     if args.out and S.same_store(args.out, args.store):
@@ -395,7 +388,8 @@ def _cmd_reduce(args):
         base["skipna"] = bool(skipna)
 
     t0 = time.perf_counter()
-    with dask_context(args.scheduler, args.workers) as client:
+    with dask_context(args.scheduler, args.workers, args.memory_limit,
+                      (args.tls_ca_file, args.tls_cert, args.tls_key)) as client:
         if args.out:
             result = _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client)
             elapsed = time.perf_counter() - t0
@@ -453,24 +447,50 @@ def _print_time(a, elapsed):
 
 def _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client):
     target = args.out
+    new_zip = False
     if str(args.out).endswith(".zip"):
         # one ZipStore for everything written, closed at the end (that writes the zip directory)
         import zarr
+        new_zip = args.overwrite or not os.path.exists(args.out)
         target = zarr.storage.ZipStore(args.out, mode="w" if args.overwrite else "a")
+    created = []
+    failed = True
     try:
-        return _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target)
+        result = _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target,
+                                created)
+        failed = False
+        return result
     finally:
+        # a failed run leaves no output array that looks complete (unwritten chunks would read
+        # as the fill value 0, a valid index): remove what this run created
         if target is not args.out:
             target.close()
+            if failed and new_zip:
+                with contextlib.suppress(OSError):
+                    os.remove(args.out)
+        elif failed:
+            _remove_arrays(created)
 
 
-def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target):
+def _remove_arrays(arrays):
+    """Delete zarr arrays: their metadata first (then nothing looks like an array), then chunks."""
+    from zarr.core.sync import sync
+    for z in arrays:
+        store, prefix = z.store_path.store, z.store_path.path.strip("/")
+        with contextlib.suppress(Exception):
+            for meta in ("zarr.json", ".zarray", ".zattrs"):
+                sync(store.delete(f"{prefix}/{meta}" if prefix else meta))
+            sync(store.delete_dir(prefix))
+
+
+def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target, created):
     import ooc
     from ooc import store as S
 
     if not pair:
         out = S.create_result(target, a, function=name, axis=axis, keepdims=args.keepdims,
                               path=args.out_path, overwrite=args.overwrite)
+        created.append(out)
         fn = getattr(ooc, fname)
         if client is None:
             with progress(args.progress):
@@ -488,9 +508,11 @@ def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, tar
     zi = S.create_result(target, a, function=fname, axis=axis, keepdims=args.keepdims,
                          path=ipath, overwrite=args.overwrite,
                          attrs={"role": "indices", "skipna": bool(skipna)})
+    created.append(zi)
     zv = S.create_result(target, a, function=fname, axis=axis, keepdims=args.keepdims,
                          path=vpath, overwrite=args.overwrite, dtype=a.dtype,
                          attrs={"role": "values", "skipna": bool(skipna)})
+    created.append(zv)
     values, indices = pairfn(a, axis=axis, keepdims=args.keepdims, skipna=skipna)
     if values.ndim == 0:
         v, i = compute(values, indices, show_progress=args.progress, client=client)
