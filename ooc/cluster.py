@@ -350,7 +350,7 @@ def _connect(address, security, timeout, set_as_default):
         kw["security"] = security
     try:
         return Client(address, **kw)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, TypeError, ValueError) as e:  # TypeError: TLS without a context
         hint = ""
         if str(address).startswith("tls://") and security is None:
             hint = (" (a TLS scheduler: give --tls-ca-file/--tls-cert/--tls-key or set "
@@ -415,6 +415,8 @@ def scheduler_context(scheduler=None, workers=None, memory_limit=None, *, thread
     elif scheduler is None:
         scheduler = "local-cluster"
     tls = (tls_ca_file, tls_cert, tls_key)
+    if bool(tls_cert) != bool(tls_key):
+        raise ValueError("--tls-cert and --tls-key go together: give both, or neither")
 
     if isinstance(scheduler, str) and scheduler in LOCAL_SCHEDULERS:
         if memory_limit is not None:
@@ -442,11 +444,11 @@ def scheduler_context(scheduler=None, workers=None, memory_limit=None, *, thread
         security = make_security(*tls, cluster=True)
         kw = dict(n_workers=workers, threads_per_worker=threads_per_worker,
                   memory_limit=parse_memory_limit(memory_limit) or "auto", processes=True,
-                  dashboard_address=None)
+                  dashboard_address=":0")
         if security is not None:
             kw.update(security=security, protocol="tls://")
         kw.update(cluster_kwargs)
-        kw = {k: v for k, v in kw.items() if v is not None or k == "dashboard_address"}
+        kw = {k: v for k, v in kw.items() if v is not None}
         from distributed import LocalCluster
         with LocalCluster(**kw) as cluster:
             client = _connect(cluster, security, timeout, set_as_default)
