@@ -40,6 +40,17 @@ extensions = [
     )
     for name, isa in variants.items()
 ]
+if sys.platform != "win32":
+    # logsumexp / soft-argmax kernel; it holds its own AVX2 / AVX-512 variants and picks one at
+    # run time, so it gets only the portable flags.  Without it ooc uses numpy for these.
+    extensions.append(Extension(
+        "ooc._smooth",
+        ["pyx/_smooth.pyx"],
+        depends=["pyx/_smooth_kernels.h", "pyx/_smooth_isa.h", "pyx/_smooth_template.h"],
+        include_dirs=[np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+        extra_compile_args=flags,
+    ))
 
 setup(
     options={"build_ext": {"parallel": os.cpu_count() or 1}},

@@ -7,6 +7,8 @@ from importlib.metadata import PackageNotFoundError, version as _version
 
 from .api import (argmax, argmin, max_argmax, min_argmin, nanargmax, nanargmin,
                   take_at_argmax, take_at_argmin, unravel_index)
+from .smooth import logsumexp, soft_argmax, softmax
+from . import accessor as _accessor  # noqa: F401  DataArray.ooc once xarray is imported
 
 try:
     __version__ = _version("ooc")
@@ -14,4 +16,5 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = ["argmax", "argmin", "nanargmax", "nanargmin", "max_argmax", "min_argmin",
-           "take_at_argmax", "take_at_argmin", "unravel_index", "__version__"]
+           "take_at_argmax", "take_at_argmin", "unravel_index", "logsumexp", "softmax",
+           "soft_argmax", "__version__"]

@@ -105,10 +105,9 @@ def _merged_view(block, axes):
     lo, hi = axes[0], axes[-1]
     if list(axes) != list(range(lo, hi + 1)):
         return None
-    view = block.view()
     try:
-        view.shape = block.shape[:lo] + (-1,) + block.shape[hi + 1:]
-    except AttributeError:  # merging would need a copy
+        view = np.reshape(block, block.shape[:lo] + (-1,) + block.shape[hi + 1:], copy=False)
+    except ValueError:  # merging would need a copy
         return None
     return view, lo
 
