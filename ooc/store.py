@@ -33,6 +33,10 @@ class StoreError(ValueError):
     """A store could not be opened or used; the message names the store and the problem."""
 
 
+class StoreNotFoundError(StoreError, FileNotFoundError):
+    """The path given as a store does not exist (also a FileNotFoundError)."""
+
+
 # dask array name -> (store url, path inside the store); filled by open(), read by source_of().
 _SOURCES: dict[str, tuple[str, str | None]] = {}
 
@@ -94,7 +98,7 @@ def _open_store(store, storage_options=None):
     if local is not None:
         p = pathlib.Path(local).expanduser()
         if not p.exists():
-            raise StoreError(f"{local}: no such file or directory")
+            raise StoreNotFoundError(f"{local}: no such file or directory")
         if p.is_file():
             if not zipfile.is_zipfile(p):
                 raise StoreError(f"{local}: not a Zarr store (a file that is not a .zip archive)")
@@ -104,8 +108,7 @@ def _open_store(store, storage_options=None):
         try:
             st = zs.FsspecStore.from_url(store, storage_options=storage_options, read_only=True)
         except ImportError as e:
-            extra = " (pip install 'ooc[s3]')" if store.startswith("s3") else ""
-            raise StoreError(f"{store}: cannot open this URL: {e}{extra}") from e
+            raise StoreError(f"{store}: cannot open this URL: {e}{_install_hint(store, e)}") from e
         except ValueError as e:
             raise StoreError(f"{store}: cannot open this URL: {e}") from e
         return st, store
@@ -116,6 +119,24 @@ def _open_store(store, storage_options=None):
         return store, _store_url(store)
     raise StoreError(f"cannot open {type(store).__name__!r} as a Zarr store: pass a path, a URL or a "
                      "zarr store")
+
+
+def _install_hint(url, e):
+    """' (pip install PACKAGE)' for a URL whose fsspec backend is not installed, from fsspec's
+    registry of known implementations."""
+    if url.startswith("s3"):
+        return " (pip install 'ooc[s3]')"
+    scheme = url.split("::")[-1].split("://")[0]
+    pkg = getattr(e, "name", None)
+    try:
+        from fsspec.registry import known_implementations
+        cls = known_implementations.get(scheme, {}).get("class", "")
+        if not pkg and cls and not cls.startswith("fsspec."):
+            pkg = cls.split(".")[0]
+    except Exception:  # pragma: no cover
+        pass
+    pkg = pkg.split(".")[0] if pkg else None
+    return f" (pip install {pkg} for {scheme}:// URLs)" if pkg else ""
 
 
 def _open_node(store, path, storage_options=None):
@@ -133,6 +154,10 @@ def _open_node(store, path, storage_options=None):
             node = None
             root_error = e
         except Exception as e:
+            from .safety import explain_unreadable
+            unsafe = explain_unreadable(st, path, url + (f" [{path}]" if path else ""))
+            if unsafe is not None:
+                raise unsafe from e
             raise StoreError(f"{url}: cannot read Zarr metadata: {type(e).__name__}: {e}") from e
         if node is None:
             if path is None:
@@ -140,6 +165,10 @@ def _open_node(store, path, storage_options=None):
             try:
                 node = zarr.open_array(store=st, mode="r", path=path)
             except Exception as e:
+                from .safety import explain_unreadable
+                unsafe = explain_unreadable(st, path, f"{url} [{path}]")
+                if unsafe is not None:
+                    raise unsafe from e
                 raise StoreError(f"{url}: no Zarr array at path {path!r}") from e
             return node, url, path
         if path is not None:
@@ -336,7 +365,8 @@ class _Plan:
         self.chunks = tuple(z.chunks)
         self.shape = tuple(z.shape)
         self.dtype = np.dtype(z.dtype)
-        self.fill_value = z.fill_value
+        # a Zarr v2 null fill value reads as the data type's default, as zarr reads it
+        self.fill_value = z.fill_value if z.fill_value is not None else z.metadata.dtype.default_scalar()
         self.decoders = decoders      # bytes -> bytes codecs, applied in order (already reversed)
         self.filters = filters        # array -> array numcodecs filters (v2), applied in order
         self.order = order            # "C" or "F" (v2)
@@ -479,7 +509,8 @@ def _make_plan(z):
     return None  # pragma: no cover - unknown metadata
 
 
-def open(store, path=None, *, chunks=None, storage_options=None, fast=True):  # noqa: A001
+def open(store, path=None, *, chunks=None, storage_options=None, fast=True,  # noqa: A001
+         allow_unsafe_codecs=False):
     """Open one Zarr array as a lazy, read-only Dask array.
 
     Parameters
@@ -499,6 +530,10 @@ def open(store, path=None, *, chunks=None, storage_options=None, fast=True):  # 
     fast : bool, optional
         Decode whole stored chunks directly with numcodecs where the layout allows (default True);
         ``False`` reads everything through zarr.
+    allow_unsafe_codecs : bool, optional
+        Read arrays whose codecs are not on ooc's safe list (see :mod:`ooc.safety`), e.g. pickle,
+        which runs code stored in the chunks.  Default False: such stores raise
+        :class:`ooc.safety.UnsafeStoreError` before any chunk is read.
 
     Returns
     -------
@@ -538,6 +573,8 @@ def open(store, path=None, *, chunks=None, storage_options=None, fast=True):  # 
             p for p in (store.store_path.path, path) if p), storage_options)
     else:
         z, url, apath = _open_node(store, path, storage_options)
+    from .safety import check_array
+    check_array(z, url + (f" [{apath}]" if apath else ""), allow_unsafe_codecs)
     dchunks = _normalize_chunks(z, chunks)
     src = ZarrChunkSource(z, fast=fast)
     meta_json = _metadata_token(z)
@@ -620,7 +657,9 @@ def as_dask_array(a, *, chunks=None):
             return open(a, chunks=chunks)
     if isinstance(a, np.ndarray) or np.isscalar(a) or isinstance(a, (list, tuple)):
         a = np.asarray(a)
-        return da.from_array(a, chunks="auto" if chunks is None else chunks)
+        if chunks is None:  # dask cannot size "auto" chunks of objects: one chunk (refused later)
+            chunks = -1 if a.dtype.hasobject or a.dtype.kind == "T" else "auto"
+        return da.from_array(a, chunks=chunks)
     raise TypeError(f"ooc cannot reduce an object of type {type(a).__name__}: "
                     "pass a numpy array, a Dask array, a zarr.Array or a store path")
 
@@ -792,6 +831,7 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
         "source_dtype": str(np.dtype(like.dtype)),
         "source_chunks": list(sizes),
         "version": _version(),
+        "complete": False,  # until the whole result is written (see ooc.safety)
         **(attrs or {}),
     }}
     local = _local_path(store) if isinstance(store, (str, os.PathLike)) else None
@@ -849,8 +889,10 @@ def info(store, path=None, *, storage_options=None) -> dict:
 
     Returns a dict with ``store``, ``path``, ``zarr_format``, ``shape``, ``dtype``, ``chunks``,
     ``shards``, ``codecs``, ``fill_value``, ``nchunks``, ``nchunks_stored``, ``logical_bytes``,
-    ``stored_bytes`` (``None`` where the store cannot list its keys, e.g. plain HTTP) and
-    ``arrays`` (all arrays of the store when it is a group).
+    ``stored_bytes`` (``None`` where the store cannot list its keys, e.g. plain HTTP),
+    ``arrays`` (all arrays of the store when it is a group), ``status`` (``"complete"`` or
+    ``"incomplete"`` for an ooc result, see :mod:`ooc.safety`, else None) and ``unsafe_codecs``
+    (codecs ooc refuses to decode without ``allow_unsafe_codecs``).
 
     Examples
     --------
@@ -880,6 +922,11 @@ def info(store, path=None, *, storage_options=None) -> dict:
             arrays = _array_paths(root)
     except Exception:
         pass
+    from .safety import status, unsafe_codecs
+    try:
+        unsafe = unsafe_codecs(z.metadata.to_dict())
+    except Exception:  # pragma: no cover
+        unsafe = []
     fill = z.fill_value
     try:
         fill = fill.item()
@@ -902,4 +949,6 @@ def info(store, path=None, *, storage_options=None) -> dict:
         "logical_bytes": int(z.nbytes),
         "stored_bytes": stored,
         "arrays": arrays,
+        "status": status(z.attrs),
+        "unsafe_codecs": unsafe,
     }
