@@ -34,6 +34,9 @@ def _normalize_axis(axis, ndim):
         axes = tuple(operator.index(a) for a in axis)
     else:
         axes = (operator.index(axis),)
+    if any(isinstance(a, (bool, np.bool_)) for a in (axis if isinstance(axis, (tuple, list))
+                                                      else (axis,))):
+        raise TypeError("an integer is required for the axis")  # numpy's answer to axis=True
     for a in axes:
         if not -n <= a < n:
             raise AxisError(a, n)
@@ -60,20 +63,28 @@ def _normalize_split_every(split_every, axes):
 def _prepare(red, a, axis, split_every):
     """Check everything that can be checked before a chunk is read; returns the Dask array
     (1-d for a 0-d input), the reduced axes, split_every and whether the input was 0-d."""
+    _refuse_masked(a)
     x = as_dask_array(a)
     axes = _normalize_axis(axis, x.ndim)
     zero_d = x.ndim == 0
     if zero_d:
         x = x.reshape(1)
-    if any(math.isnan(c) for d in axes for c in x.chunks[d]):
+    if any(math.isnan(c) for cs in x.chunks for c in cs):
         raise ValueError(
-            "the array has unknown chunk sizes along the reduced axes; call "
+            "the array has unknown (NaN) chunk sizes; call "
             "x.compute_chunk_sizes() (or give the chunks) before reducing it")
     if math.prod(x.shape[d] for d in axes) == 0:
         raise ValueError(f"attempt to get arg{red.op} of an empty sequence")
     if x.dtype.kind in "OSUVT":
         _check_orderable(x.dtype)
     return x, axes, _normalize_split_every(split_every, axes), zero_d
+
+
+def _refuse_masked(*arrays):
+    for a in arrays:
+        if isinstance(a, np.ma.MaskedArray) or isinstance(getattr(a, "_meta", None), np.ma.MaskedArray):
+            raise TypeError("ooc does not support masked arrays (numpy skips masked elements, ooc "
+                            "would not): pass a.filled(value) or a plain array")
 
 
 def _check_orderable(dtype):
@@ -91,7 +102,7 @@ def _result_shape(x, axes, keepdims, zero_d):
 
 
 def _check_out(out, shape):
-    if not hasattr(out, "shape") or not hasattr(out, "dtype"):
+    if not hasattr(out, "shape") or not hasattr(out, "dtype") or hasattr(out, "dask"):
         raise TypeError(f"out must be a numpy array or a zarr.Array, not {type(out).__name__}")
     if tuple(out.shape) != tuple(shape):
         raise ValueError(f"out has shape {tuple(out.shape)}, the result has shape {tuple(shape)}")
@@ -108,15 +119,18 @@ def _store(result, out):
     """Compute ``result`` straight into ``out``, block by block."""
     import dask.array as da
 
-    if result.ndim == 0:
-        out[...] = result.compute()
-        return out
-    if not isinstance(out, np.ndarray):
-        chunks = getattr(out, "chunks", None)
-        if chunks is not None and result.chunks != da.core.normalize_chunks(chunks, result.shape):
-            # one task per output chunk: no two tasks write into the same stored chunk
-            result = result.rechunk(chunks)
-    da.store(result, out, lock=False)
+    from .safety import writing
+
+    with writing(out):  # a zarr.Array stays marked incomplete unless every chunk is written
+        if result.ndim == 0:
+            out[...] = result.compute()
+            return out
+        if not isinstance(out, np.ndarray):
+            chunks = getattr(out, "chunks", None)
+            if chunks is not None and result.chunks != da.core.normalize_chunks(chunks, result.shape):
+                # one task per output chunk: no two tasks write into the same stored chunk
+                result = result.rechunk(chunks)
+        da.store(result, out, lock=False)
     return out
 
 
@@ -330,6 +344,7 @@ def min_argmin(a, axis=None, *, keepdims=False, skipna=False, split_every=None):
 
 
 def _take(name, values, key, axis, keepdims, split_every):
+    _refuse_masked(values, key)
     k = as_dask_array(key)
     v = as_dask_array(values)
     if v.shape != k.shape:
