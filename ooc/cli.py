@@ -78,7 +78,12 @@ def _parser() -> argparse.ArgumentParser:
                             + ("; arrays 'values' and 'indices' are created" if pair else ""))
         s.add_argument("--out-path", metavar="P",
                        help="array path inside OUT_STORE" + (" (prefix of values/indices)" if pair else ""))
-        s.add_argument("--overwrite", action="store_true", help="replace an existing output array")
+        s.add_argument("--overwrite", action="store_true", help="replace an existing output array "
+                       "(an incomplete one left by an interrupted run of the same command is "
+                       "completed without it)")
+        s.add_argument("--allow-unsafe-codecs", action="store_true",
+                       help="read a store whose codecs are not on ooc's safe list (e.g. pickle, "
+                            "which runs code stored in the chunks): only for stores you trust")
         _add_run_options(s)
         s.add_argument("--json", action="store_true", help="print one JSON object")
         s.set_defaults(func=_cmd_reduce)
@@ -360,8 +365,10 @@ def _cmd_reduce(args):
                          "process must write the zip); write a directory store instead")
     if args.out and S.same_store(args.out, args.store):
         raise UsageError(f"--out {args.out}: refusing to write into the input store {args.store}")
+    if args.out:
+        _check_out_location(args)
 
-    a = S.open(args.store, args.path)
+    a = S.open(args.store, args.path, allow_unsafe_codecs=args.allow_unsafe_codecs)
     url, apath = S.source_of(a)
     ndim = a.ndim
     axis = args.axis
@@ -445,7 +452,41 @@ def _print_time(a, elapsed):
         print(f"  time    {elapsed:.2f} s ({rate:,.0f} MiB/s over {format_bytes(a.nbytes)})")
 
 
+def _check_out_location(args):
+    """The arrays written must lie inside --out, and not in the input store, even through
+    symbolic links already inside --out (zarr itself refuses '..' in --out-path)."""
+    from ooc import store as S
+    out = S._local_path(args.out) if not str(args.out).endswith(".zip") else None
+    if out is None:
+        return
+    root = os.path.realpath(os.path.expanduser(out))
+    prefix = (args.out_path or "").strip("/")
+    if any(part in (".", "..") for part in prefix.split("/") if prefix):
+        raise UsageError(f"--out-path {args.out_path!r}: '.' and '..' are not allowed")
+    dest = os.path.realpath(os.path.join(root, prefix)) if prefix else root
+
+    def inside(p):
+        return os.path.commonpath([root, p]) == root
+
+    if not inside(dest):
+        raise UsageError(f"--out-path {args.out_path!r}: resolves to {dest}, outside --out {out} "
+                         "(through a symbolic link); refusing to write there")
+    if S.same_store(dest, args.store):
+        raise UsageError(f"--out-path {args.out_path!r}: resolves to {dest}, inside the input "
+                         f"store {args.store}; refusing to write there")
+    # chunk directories or files that already exist under the destination and are symbolic links
+    # out of --out would receive the result's chunks
+    for dirpath, dirnames, filenames in os.walk(dest):
+        for n in dirnames + filenames:
+            p = os.path.join(dirpath, n)
+            if os.path.islink(p) and not inside(os.path.realpath(p)):
+                raise UsageError(f"--out {out}: {p} is a symbolic link to "
+                                 f"{os.path.realpath(p)}, outside the output location; "
+                                 "refusing to write through it")
+
+
 def _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client):
+    from ooc.store import StoreError
     target = args.out
     new_zip = False
     if str(args.out).endswith(".zip"):
@@ -454,21 +495,25 @@ def _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client):
         new_zip = args.overwrite or not os.path.exists(args.out)
         target = zarr.storage.ZipStore(args.out, mode="w" if args.overwrite else "a")
     created = []
-    failed = True
+    error = None
     try:
-        result = _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target,
-                                created)
-        failed = False
-        return result
+        return _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target,
+                              created)
+    except BaseException as e:
+        error = e
+        raise
     finally:
-        # a failed run leaves no output array that looks complete (unwritten chunks would read
-        # as the fill value 0, a valid index): remove what this run created
+        # A failed or interrupted run leaves its output arrays marked incomplete in their
+        # attributes (ooc.safety): nothing reads as a finished result, `ooc info` shows the mark
+        # and rerunning the command completes them.  Only arrays this run created for an input it
+        # cannot read (a StoreError: rerunning cannot succeed until the input is repaired) are
+        # removed, and a new zip, which is unusable unless complete.
         if target is not args.out:
             target.close()
-            if failed and new_zip:
+            if error is not None and new_zip:
                 with contextlib.suppress(OSError):
                     os.remove(args.out)
-        elif failed:
+        elif isinstance(error, StoreError):
             _remove_arrays(created)
 
 
@@ -486,11 +531,17 @@ def _remove_arrays(arrays):
 def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target, created):
     import ooc
     from ooc import store as S
+    from ooc.safety import create_or_resume, mark_complete
+
+    def make(**kw):  # a new result array, or the incomplete one an interrupted run left
+        z, new = create_or_resume(target, a, axis=axis, keepdims=args.keepdims,
+                                  overwrite=args.overwrite, **kw)
+        if new:
+            created.append(z)
+        return z
 
     if not pair:
-        out = S.create_result(target, a, function=name, axis=axis, keepdims=args.keepdims,
-                              path=args.out_path, overwrite=args.overwrite)
-        created.append(out)
+        out = make(function=name, path=args.out_path)
         fn = getattr(ooc, fname)
         if client is None:
             with progress(args.progress):
@@ -501,18 +552,14 @@ def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, tar
                 out[...] = compute(lazy, show_progress=args.progress, client=client)[0]
             else:
                 store_arrays(lazy, out, show_progress=args.progress, client=client)
+        mark_complete(out)
         return {"out": S._display(args.out), "out_path": args.out_path}
     prefix = (args.out_path or "").strip("/")
     ipath = f"{prefix}/indices" if prefix else "indices"
     vpath = f"{prefix}/values" if prefix else "values"
-    zi = S.create_result(target, a, function=fname, axis=axis, keepdims=args.keepdims,
-                         path=ipath, overwrite=args.overwrite,
-                         attrs={"role": "indices", "skipna": bool(skipna)})
-    created.append(zi)
-    zv = S.create_result(target, a, function=fname, axis=axis, keepdims=args.keepdims,
-                         path=vpath, overwrite=args.overwrite, dtype=a.dtype,
-                         attrs={"role": "values", "skipna": bool(skipna)})
-    created.append(zv)
+    zi = make(function=fname, path=ipath, attrs={"role": "indices", "skipna": bool(skipna)})
+    zv = make(function=fname, path=vpath, dtype=a.dtype,
+              attrs={"role": "values", "skipna": bool(skipna)})
     values, indices = pairfn(a, axis=axis, keepdims=args.keepdims, skipna=skipna)
     if values.ndim == 0:
         v, i = compute(values, indices, show_progress=args.progress, client=client)
@@ -520,6 +567,8 @@ def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, tar
         zi[...] = i
     else:
         store_arrays([values, indices], [zv, zi], show_progress=args.progress, client=client)
+    mark_complete(zv)
+    mark_complete(zi)
     return {"out": S._display(args.out), "out_path": args.out_path, "indices_path": ipath,
             "values_path": vpath}
 
@@ -554,6 +603,13 @@ def _cmd_info(args):
     ]
     if len(d["arrays"]) > 1:
         lines.append(("arrays", ", ".join(d["arrays"])))
+    if d.get("status"):
+        lines.append(("status", "complete" if d["status"] == "complete" else
+                      "INCOMPLETE: an ooc run did not finish writing this result; run the same "
+                      "command again to complete it"))
+    if d.get("unsafe_codecs"):
+        lines.append(("unsafe", ", ".join(d["unsafe_codecs"]) + ": not decoded without "
+                      "--allow-unsafe-codecs"))
     for k, v in lines:
         print(f"{k:11s}{v}")
     return 0
