@@ -329,7 +329,7 @@ def _chunk_keys(z, slices):
     if slices is None:
         return ["(chunks of a fancy selection)"]
     prefix = z.store_path.path.strip("/")
-    ranges = [range(a // c, -(-b // c)) for (a, b), c in zip(slices, z.chunks)]
+    ranges = [range(a // c, -(-b // c)) for (a, b), c in zip(slices, _native_chunks(z))]
     keys = [z.metadata.encode_chunk_key(c) for c in itertools.islice(itertools.product(*ranges), 4)]
     return [f"{prefix}/{k}" if prefix else k for k in keys]
 
@@ -408,6 +408,10 @@ class _Plan:
         if raw is None:
             out[...] = self.fill_value
             return
+        if len(raw) == 0:  # gzip decodes b"" into nothing, leaving ``out`` unwritten
+            raise ValueError("the stored chunk is empty (0 bytes)")
+        if self.decoders and isinstance(self.decoders[0], _Blosc()):
+            _check_blosc_length(raw)
         if not self.decoders and not self.filters and self.order == "C":
             np.copyto(out.reshape(-1).view(np.uint8), np.frombuffer(raw, np.uint8))
         elif self.filters or self.order == "F" or len(self.decoders) != 1:
@@ -457,6 +461,22 @@ class _Plan:
 
 
 _NATIVE = "<" if np.little_endian else ">"
+
+
+def _Blosc():
+    import numcodecs
+    return numcodecs.Blosc
+
+
+def _check_blosc_length(raw):
+    """c-blosc trusts the compressed size in a chunk's header: a truncated chunk is read past its
+    end (wrong values, no error).  Refuse chunks shorter than their header says."""
+    head = bytes(raw[:16])
+    if len(head) < 16:
+        raise ValueError(f"truncated blosc chunk: {len(raw)} bytes, shorter than a blosc header")
+    cbytes = int.from_bytes(head[12:16], "little")
+    if cbytes > len(raw):
+        raise ValueError(f"truncated blosc chunk: its header says {cbytes} bytes, {len(raw)} stored")
 
 
 def _order_of(dtype) -> str:
