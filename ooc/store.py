@@ -121,22 +121,29 @@ def _open_store(store, storage_options=None):
                      "zarr store")
 
 
+_PIP_NAMES = {"smbclient": "smbprotocol", "fsspec_xrootd": "fsspec-xrootd",
+              "lakefs_spec": "lakefs-spec"}
+
+
 def _install_hint(url, e):
-    """' (pip install PACKAGE)' for a URL whose fsspec backend is not installed, from fsspec's
-    registry of known implementations."""
+    """' (pip install PACKAGE)' for a URL whose fsspec backend is not installed: the module that
+    failed to import (fsspec keeps it as the cause), else the backend's top-level package."""
     if url.startswith("s3"):
         return " (pip install 'ooc[s3]')"
     scheme = url.split("::")[-1].split("://")[0]
-    pkg = getattr(e, "name", None)
-    try:
-        from fsspec.registry import known_implementations
-        cls = known_implementations.get(scheme, {}).get("class", "")
-        if not pkg and cls and not cls.startswith("fsspec."):
-            pkg = cls.split(".")[0]
-    except Exception:  # pragma: no cover
-        pass
-    pkg = pkg.split(".")[0] if pkg else None
-    return f" (pip install {pkg} for {scheme}:// URLs)" if pkg else ""
+    pkg = getattr(e, "name", None) or getattr(e.__cause__, "name", None)
+    if not pkg:
+        try:
+            from fsspec.registry import known_implementations
+            cls = known_implementations.get(scheme, {}).get("class", "")
+            if cls and not cls.startswith("fsspec."):
+                pkg = cls
+        except Exception:  # pragma: no cover
+            pass
+    if not pkg:
+        return ""
+    pkg = pkg.split(".")[0]
+    return f" (pip install {_PIP_NAMES.get(pkg, pkg)} for {scheme}:// URLs)"
 
 
 def _open_node(store, path, storage_options=None):
