@@ -602,6 +602,9 @@ def open(store, path=None, *, chunks=None, storage_options=None, fast=True,  # n
         z, url, apath = _open_node(store, path, storage_options)
     from .safety import check_array
     check_array(z, url + (f" [{apath}]" if apath else ""), allow_unsafe_codecs)
+    if any(c < 1 and n > 0 for c, n in zip(_native_chunks(z), z.shape)):
+        raise StoreError(f"{url}{f' [{apath}]' if apath else ''}: invalid chunk shape "
+                         f"{_native_chunks(z)} for shape {tuple(z.shape)} in the metadata")
     dchunks = _normalize_chunks(z, chunks)
     src = ZarrChunkSource(z, fast=fast)
     meta_json = _metadata_token(z)
