@@ -146,7 +146,7 @@ def _install_hint(url, e):
     return f" (pip install {_PIP_NAMES.get(pkg, pkg)} for {scheme}:// URLs)"
 
 
-def _open_node(store, path, storage_options=None):
+def _open_node(store, path, storage_options=None, allow_unsafe_codecs=False):
     """Open the Zarr array at ``path`` in ``store``, read-only. Returns (zarr.Array, url, path)."""
     import zarr
 
@@ -163,7 +163,7 @@ def _open_node(store, path, storage_options=None):
         except Exception as e:
             from .safety import explain_unreadable
             unsafe = explain_unreadable(st, path, url + (f" [{path}]" if path else ""))
-            if unsafe is not None:
+            if unsafe is not None and not allow_unsafe_codecs:
                 raise unsafe from e
             raise StoreError(f"{url}: cannot read Zarr metadata: {type(e).__name__}: {e}") from e
         if node is None:
@@ -174,7 +174,7 @@ def _open_node(store, path, storage_options=None):
             except Exception as e:
                 from .safety import explain_unreadable
                 unsafe = explain_unreadable(st, path, f"{url} [{path}]")
-                if unsafe is not None:
+                if unsafe is not None and not allow_unsafe_codecs:
                     raise unsafe from e
                 raise StoreError(f"{url}: no Zarr array at path {path!r}") from e
             return node, url, path
@@ -189,6 +189,13 @@ def _open_node(store, path, storage_options=None):
                 except Exception:
                     raise StoreError(f"{url}: no array {path!r} in the group; arrays: "
                                      f"{', '.join(_array_paths(node)) or 'none'}") from None
+            except Exception as e:  # metadata zarr cannot parse
+                from .safety import explain_unreadable
+                unsafe = explain_unreadable(st, path, f"{url} [{path}]")
+                if unsafe is not None and not allow_unsafe_codecs:
+                    raise unsafe from e
+                raise StoreError(f"{url} [{path}]: cannot read Zarr metadata: {type(e).__name__}: "
+                                 f"{' '.join(str(e).split())}") from e
         if isinstance(node, zarr.Group):
             arrays = _array_paths(node)
             where = f"{url}" + (f" (group {path!r})" if path else "")
@@ -597,9 +604,9 @@ def open(store, path=None, *, chunks=None, storage_options=None, fast=True,  # n
         z, url, apath = store, _display(store), None
     elif isinstance(store, zarr.Group):
         z, url, apath = _open_node(store.store_path.store, "/".join(
-            p for p in (store.store_path.path, path) if p), storage_options)
+            p for p in (store.store_path.path, path) if p), storage_options, allow_unsafe_codecs)
     else:
-        z, url, apath = _open_node(store, path, storage_options)
+        z, url, apath = _open_node(store, path, storage_options, allow_unsafe_codecs)
     from .safety import check_array
     check_array(z, url + (f" [{apath}]" if apath else ""), allow_unsafe_codecs)
     if any(c < 1 and n > 0 for c, n in zip(_native_chunks(z), z.shape)):
