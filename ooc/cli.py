@@ -1,5 +1,12 @@
 """The ``ooc`` command: argmax-family reductions over Zarr stores, ``ooc info`` and ``ooc demo``.
 
+Reductions: ``argmax``, ``argmin``, ``nanargmax``, ``nanargmin``, ``max-argmax``, ``min-argmin``,
+``take-at-argmax`` and ``take-at-argmin`` (the element of ``--values`` where STORE is largest or
+smallest), ``logsumexp``, ``soft-argmax`` (the expected index under ``softmax(beta * x)``) and
+``softmax`` (as large as its input: written to ``--out``).  ``--axis`` may name several axes
+(``--axis 0 --axis 2`` or ``--axis 0,2``): the argmax family then gives the flat C-order index
+over those axes in the order given (``ooc.unravel_index`` over their lengths gives coordinates).
+
 Exit status: 0 on success, 2 on usage errors (bad options, an axis out of range, a result too
 large to print without ``--out``, an output store that is the input store), 1 on runtime failures
 (a store that cannot be read, a reduction that fails), with a one-line message naming the store;
@@ -20,6 +27,17 @@ argmax of memory://doc-cli: shape (4, 5) int32, axis None
 >>> main(["argmin", "memory://doc-cli", "--axis", "1", "--json", "--no-progress"])
 {"function": "argmin", "store": "memory://doc-cli", "path": null, "shape": [4, 5], "dtype": "int32", "axis": 1, "keepdims": false, "index": [0, 2, 4, 0], "coords": [[0, 0], [1, 2], [2, 4], [3, 0]], "value": [0, 0, 0, 1]}
 0
+>>> main(["argmax", "memory://doc-cli", "--axis", "1,0", "--json", "--no-progress"])
+{"function": "argmax", "store": "memory://doc-cli", "path": null, "shape": [4, 5], "dtype": "int32", "axis": [1, 0], "keepdims": false, "index": 5, "coords": [1, 1], "value": 6}
+0
+>>> main(["logsumexp", "memory://doc-cli", "--no-progress"])
+logsumexp of memory://doc-cli: shape (4, 5) int32, axis None
+  value   7.3195139668673335
+0
+>>> main(["soft-argmax", "memory://doc-cli", "--beta", "5", "--no-progress"])
+soft-argmax of memory://doc-cli: shape (4, 5) int32, axis None, beta 5.0
+  coords  (1.50501, 2.00004)
+0
 """
 from __future__ import annotations
 
@@ -34,6 +52,7 @@ import time
 import numpy as np
 
 REDUCTIONS = ("argmax", "argmin", "nanargmax", "nanargmin", "max-argmax", "min-argmin")
+MORE = ("take-at-argmax", "take-at-argmin", "logsumexp", "soft-argmax", "softmax")
 MAX_PRINT = 10_000  # elements of a result printed at most; larger results need --out
 
 
@@ -51,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="ooc", parents=[common],
-        description="numpy-exact argmax-family reductions over Zarr stores too large for memory.",
+        description="numpy-exact argmax-family reductions (and logsumexp, softmax, soft-argmax, "
+                    "take-at-argmax) over Zarr stores too large for memory.",
         epilog="STORE is a local directory store, a .zip store or an fsspec URL (file://, http(s)://, "
                "s3://, memory://).  Exit status: 0 ok, 1 runtime failure, 2 usage error.")
     p.add_argument("--version", action="version", version=f"ooc {_version()}")
@@ -68,8 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, parents=[common], help=what, description=f"{name}: {what}.")
         s.add_argument("store", metavar="STORE", help="input Zarr store (path or URL); read only")
         s.add_argument("--path", help="array path inside the store (needed when it holds several)")
-        s.add_argument("--axis", type=_axis_arg, default=None,
-                       help="axis to reduce (default: the flattened array)")
+        s.add_argument("--axis", type=_axis_arg, default=None, action="append", help=AXIS_HELP)
         s.add_argument("--keepdims", action="store_true", help="keep the reduced axis with length 1")
         if pair:
             s.add_argument("--skipna", action="store_true", help="ignore NaN (as nanargmax does)")
@@ -87,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
         _add_run_options(s)
         s.add_argument("--json", action="store_true", help="print one JSON object")
         s.set_defaults(func=_cmd_reduce)
+
+    for name in MORE:
+        _add_more_parser(sub, common, name)
 
     s = sub.add_parser("info", parents=[common], help="describe a store's array",
                        description="Shape, dtype, chunks, codecs, number of chunks, stored and "
@@ -111,6 +133,63 @@ def _parser() -> argparse.ArgumentParser:
     _add_run_options(s, scheduler=False)
     s.set_defaults(func=_cmd_demo)
     return p
+
+
+AXIS_HELP = ("axis to reduce (default: the flattened array); several axes as --axis 0 --axis 2 "
+             "or --axis 0,2 (the index is then the flat C-order index over them, in that order)")
+
+
+def _add_more_parser(sub, common, name):
+    """Parser of take-at-argmax/-argmin, logsumexp, soft-argmax and softmax."""
+    take = name.startswith("take-at")
+    what = {"take-at-argmax": "the element of --values where STORE is largest (first occurrence)",
+            "take-at-argmin": "the element of --values where STORE is smallest (first occurrence)",
+            "logsumexp": "log(sum(exp(x))) without overflow, as scipy.special.logsumexp",
+            "soft-argmax": "the expected index under softmax(beta * x): a smooth argmax",
+            "softmax": "exp(x) / sum(exp(x)) along --axis, as scipy.special.softmax; "
+                       "as large as the input, so --out is required"}[name]
+    s = sub.add_parser(name, parents=[common], help=what, description=f"{name}: {what}.")
+    s.add_argument("store", metavar="STORE", help="input Zarr store (path or URL); read only"
+                   + ("; the key array whose maximum/minimum decides the position" if take else ""))
+    s.add_argument("--path", help="array path inside the store (needed when it holds several)")
+    if take:
+        s.add_argument("--values", metavar="VSTORE", required=True,
+                       help="Zarr store of the array to take from (same shape as STORE's)")
+        s.add_argument("--values-path", metavar="P", help="array path inside VSTORE")
+    if name == "softmax":
+        s.add_argument("--axis", type=_axis_arg, default=None, action="append",
+                       help="axis (or axes: --axis 0 --axis 2 or --axis 0,2) the softmax is taken "
+                            "over (default: all)")
+    elif name == "soft-argmax":
+        s.add_argument("--axis", type=_axis_arg, default=None, action="append",
+                       help="axis to reduce, giving the expected index along it; for none (the "
+                            "default) or several axes (--axis 0 --axis 2 or --axis 0,2), the "
+                            "expected coordinate along each, on a last axis of the result")
+        s.add_argument("--beta", type=float, default=1.0,
+                       help="inverse temperature (default 1; large: close to argmax; negative: a "
+                            "soft argmin)")
+    else:
+        s.add_argument("--axis", type=_axis_arg, default=None, action="append", help=AXIS_HELP
+                       if take else "axis to reduce (default: all); several axes as --axis 0 "
+                                    "--axis 2 or --axis 0,2")
+    if name != "softmax" and name != "soft-argmax":
+        s.add_argument("--keepdims", action="store_true",
+                       help="keep the reduced axes with length 1")
+    if take:
+        s.add_argument("--skipna", action="store_true", help="ignore NaN in STORE (as nanargmax)")
+    s.add_argument("--out", metavar="OUT_STORE", required=False,
+                   help="write the result into this Zarr store, chunk by chunk"
+                        + (" (required)" if name == "softmax" else " (needed for large results)"))
+    s.add_argument("--out-path", metavar="P", help="array path inside OUT_STORE")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing output array "
+                   "(an incomplete one left by an interrupted run of the same command is "
+                   "completed without it)")
+    s.add_argument("--allow-unsafe-codecs", action="store_true",
+                   help="read stores whose codecs are not on ooc's safe list (e.g. pickle, "
+                        "which runs code stored in the chunks): only for stores you trust")
+    _add_run_options(s)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=_cmd_more)
 
 
 def _add_run_options(s, scheduler=True):
@@ -142,12 +221,58 @@ def _version():
 
 
 def _axis_arg(s):
-    if s.lower() in ("none", ""):
+    """``--axis`` value: None, an int, or a tuple for a comma-separated list (``"1,"``: ``(1,)``)."""
+    t = s.strip()
+    if t.lower() in ("none", ""):
         return None
     try:
-        return int(s)
+        if "," not in t:
+            return int(t)
+        parts = t.split(",")
+        if parts[-1].strip() == "":
+            parts = parts[:-1]
+        return tuple(int(x) for x in parts)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid axis {s!r}: give an integer or 'none'") from None
+        raise argparse.ArgumentTypeError(f"invalid axis {s!r}: give an integer, integers separated "
+                                         "by commas, or 'none'") from None
+
+
+def _axis_of(args):
+    """The axis given by (possibly repeated) ``--axis`` options: None, an int or a tuple."""
+    given = args.axis
+    if not isinstance(given, list):
+        return given
+    if len(given) == 1:
+        return given[0]
+    if any(v is None for v in given):
+        raise UsageError("--axis none cannot be combined with other axes")
+    return tuple(x for v in given for x in (v if isinstance(v, tuple) else (v,)))
+
+
+def _resolve_axis(axis, ndim, where):
+    """``(axis, axes)``: the axis normalized to None, an int or a tuple of non-negative ints (in the
+    order given), and the tuple of the axes it names (every axis for None)."""
+    if axis is None:
+        return None, tuple(range(ndim))
+    many = isinstance(axis, tuple)
+    given = axis if many else (axis,)
+    n = max(ndim, 1)
+    for ax in given:
+        if not -n <= ax < n:
+            raise UsageError(f"--axis {ax} is out of range for {where} with "
+                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
+    axes = tuple(ax % n for ax in given)
+    if len(set(axes)) != len(axes):
+        raise UsageError(f"--axis {','.join(str(ax) for ax in given)}: an axis is repeated")
+    if ndim == 0:
+        return None, ()
+    return (axes if many else axes[0]), axes
+
+
+def _reduced_shape(shape, axes, keepdims):
+    if keepdims:
+        return tuple(1 if d in axes else n for d, n in enumerate(shape))
+    return tuple(n for d, n in enumerate(shape) if d not in axes)
 
 
 def _positive_int(s):
@@ -341,6 +466,24 @@ def _coords_for_axis(index, axis, keepdims):
     return np.stack(parts, axis=-1)
 
 
+def _coords_for_axes(index, axes, shape, keepdims):
+    """:func:`_coords_for_axis` for indices that are flat over several ``axes`` (in that order)."""
+    import ooc
+    idx = np.asarray(index)
+    if keepdims:
+        idx = np.squeeze(idx, axis=tuple(axes))
+    parts = [None] * len(shape)
+    for d, g in zip((d for d in range(len(shape)) if d not in axes), np.indices(idx.shape)):
+        parts[d] = g
+    for d, c in zip(axes, ooc.unravel_index(idx, [shape[d] for d in axes])):
+        parts[d] = np.asarray(c)
+    return np.stack(parts, axis=-1)
+
+
+def _axis_words(axis):
+    return f"flat over axes {axis}" if isinstance(axis, tuple) else f"along axis {axis}"
+
+
 def _label(url, path):
     return url + (f" [{path}]" if path else "")
 
@@ -357,32 +500,14 @@ def _cmd_reduce(args):
     name = args.command
     pair = name in ("max-argmax", "min-argmin")
     fname = name.replace("-", "_")
-    if args.out_path and not args.out:
-        raise UsageError("--out-path needs --out")
-    if args.out and str(args.out).endswith(".zip") and (args.memory_limit or args.scheduler not in (
-            None, "threads", "threading", "synchronous", "sync", "single-threaded")):
-        raise UsageError("--out to a .zip store needs --scheduler threads or synchronous (one "
-                         "process must write the zip); write a directory store instead")
-    if args.out and S.same_store(args.out, args.store):
-        raise UsageError(f"--out {args.out}: refusing to write into the input store {args.store}")
-    if args.out:
-        _check_out_location(args)
+    axis = _axis_of(args)
+    _check_out_args(args)
 
     a = S.open(args.store, args.path, allow_unsafe_codecs=args.allow_unsafe_codecs)
     url, apath = S.source_of(a)
     ndim = a.ndim
-    axis = args.axis
-    if axis is not None:
-        if not -max(ndim, 1) <= axis < max(ndim, 1):
-            raise UsageError(f"--axis {axis} is out of range for {_label(url, apath)} with "
-                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
-        axis = axis % max(ndim, 1) if ndim else None
-    if axis is None:
-        rshape = (1,) * ndim if args.keepdims else ()
-    else:
-        rshape = tuple(1 if i == axis else n for i, n in enumerate(a.shape))
-        if not args.keepdims:
-            rshape = rshape[:axis] + rshape[axis + 1:]
+    axis, axes = _resolve_axis(axis, ndim, _label(url, apath))
+    rshape = _reduced_shape(a.shape, axes, args.keepdims)
     rsize = math.prod(rshape)
     if not args.out and rsize > MAX_PRINT:
         raise UsageError(f"the result of {name} over {_label(url, apath)} along axis {axis} has shape "
@@ -432,13 +557,14 @@ def _cmd_reduce(args):
             print(f"  value   {_fmt_value(value)}")
             _print_time(a, elapsed)
         return 0
-    coords = _coords_for_axis(indices, axis, args.keepdims)
+    coords = (_coords_for_axes(indices, axes, a.shape, args.keepdims) if isinstance(axis, tuple)
+              else _coords_for_axis(indices, axis, args.keepdims))
     rec = dict(base, index=_jsonable(indices), coords=_jsonable(coords), value=_jsonable(values))
     if args.json:
         print(json.dumps(rec))
     else:
         print(f"{name} of {_label(url, apath)}: shape {tuple(a.shape)} {a.dtype}, axis {axis}")
-        print(f"  index (along axis {axis}), shape {indices.shape}:")
+        print(f"  index ({_axis_words(axis)}), shape {indices.shape}:")
         print("    " + _fmt_value(indices).replace("\n", "\n    "))
         print("  value:")
         print("    " + _fmt_value(values).replace("\n", "\n    "))
@@ -450,6 +576,27 @@ def _print_time(a, elapsed):
     if sys.stdout.isatty() or elapsed > 1:
         rate = a.nbytes / elapsed / 2**20 if elapsed > 0 else float("inf")
         print(f"  time    {elapsed:.2f} s ({rate:,.0f} MiB/s over {format_bytes(a.nbytes)})")
+
+
+def _check_out_args(args):
+    """Usage errors of --out/--out-path, before any input is opened."""
+    from ooc import store as S
+    if args.out_path and not args.out:
+        raise UsageError("--out-path needs --out")
+    if args.out and str(args.out).endswith(".zip") and (args.memory_limit or args.scheduler not in (
+            None, "threads", "threading", "synchronous", "sync", "single-threaded")):
+        raise UsageError("--out to a .zip store needs --scheduler threads or synchronous (one "
+                         "process must write the zip); write a directory store instead")
+    if not args.out:
+        return
+    for opt in ("store", "values"):  # every input: STORE, and --values of take-at-argmax/-argmin
+        src = getattr(args, opt, None)
+        if src is None:
+            continue
+        if S.same_store(args.out, src):
+            raise UsageError(f"--out {args.out}: refusing to write into the input store {src}")
+        _check_out_location(args if opt == "store" else argparse.Namespace(**{**vars(args),
+                                                                              "store": src}))
 
 
 def _check_out_location(args):
@@ -486,6 +633,13 @@ def _check_out_location(args):
 
 
 def _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client):
+    return _to_store(args, lambda target, created: _write_results(
+        args, a, name, pair, fname, axis, skipna, pairfn, client, target, created))
+
+
+def _to_store(args, write):
+    """Run ``write(target, created)`` into --out (a ZipStore opened once for a .zip), appending
+    the arrays it creates to ``created``; on failure, leave them marked incomplete (see below)."""
     from ooc.store import StoreError
     target = args.out
     new_zip = False
@@ -497,8 +651,7 @@ def _reduce_to_store(args, a, name, pair, fname, axis, skipna, pairfn, client):
     created = []
     error = None
     try:
-        return _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target,
-                              created)
+        return write(target, created)
     except BaseException as e:
         error = e
         raise
@@ -533,9 +686,11 @@ def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, tar
     from ooc import store as S
     from ooc.safety import create_or_resume, mark_complete
 
+    layout = _layout(a, axis, args.keepdims) if isinstance(axis, tuple) else None
+
     def make(**kw):  # a new result array, or the incomplete one an interrupted run left
-        z, new = create_or_resume(target, a, axis=axis, keepdims=args.keepdims,
-                                  overwrite=args.overwrite, **kw)
+        z, new = _new_result(target, a, axis=axis, keepdims=args.keepdims,
+                             overwrite=args.overwrite, layout=layout, **kw)
         if new:
             created.append(z)
         return z
@@ -566,11 +721,164 @@ def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, tar
         zv[...] = v
         zi[...] = i
     else:
-        store_arrays([values, indices], [zv, zi], show_progress=args.progress, client=client)
+        store_arrays([_aligned(values, zv), _aligned(indices, zi)], [zv, zi],
+                     show_progress=args.progress, client=client)
     mark_complete(zv)
     mark_complete(zi)
     return {"out": S._display(args.out), "out_path": args.out_path, "indices_path": ipath,
             "values_path": vpath}
+
+
+def _layout(a, axes, keepdims):
+    """(shape, chunks) of the result of reducing ``a`` over ``axes``: chunks follow ``a``'s grid."""
+    from ooc import store as S
+    shape, chunks = [], []
+    for d, (n, c) in enumerate(zip(a.shape, S._chunk_sizes(a))):
+        if d not in axes:
+            shape.append(n)
+            chunks.append(max(1, min(c, n)))
+        elif keepdims:
+            shape.append(1)
+            chunks.append(1)
+    return tuple(shape), tuple(chunks)
+
+
+def _layout_of(lazy):
+    """(shape, chunks) of a Dask result for the Zarr array it is stored into."""
+    return tuple(lazy.shape), tuple(max(1, c[0]) if c else 1 for c in lazy.chunks)
+
+
+def _new_result(target, a, *, function, axis, keepdims, path, overwrite, dtype=None, attrs=None,
+                layout=None):
+    """``ooc.safety.create_or_resume``: ``(array, created)``.  ``layout``, ``(shape, chunks)``, is
+    for results ``ooc.store.create_result`` cannot shape from an int or None axis (several axes,
+    soft-argmax's coordinate axis, softmax): the array is made for a stand-in of that shape with
+    one more axis, of length 1, reduced; the attributes still describe ``a`` and ``axis``."""
+    from ooc import store as S
+    from ooc.safety import create_or_resume
+    if layout is None:
+        return create_or_resume(target, a, function=function, axis=axis, keepdims=keepdims,
+                                path=path, dtype=dtype, overwrite=overwrite, attrs=attrs)
+    import dask.array as da
+    shape, chunks = layout
+    like = da.empty(tuple(shape) + (1,), chunks=tuple(chunks) + (1,), dtype=a.dtype)
+    info = {"axis": list(axis) if isinstance(axis, tuple) else axis, "keepdims": bool(keepdims),
+            "source_shape": list(a.shape), "source_dtype": str(np.dtype(a.dtype)),
+            "source_chunks": list(S._chunk_sizes(a)), **(attrs or {})}
+    return create_or_resume(target, like, function=function, axis=len(shape), keepdims=False,
+                            path=path, dtype=dtype, overwrite=overwrite, source=S.source_of(a),
+                            attrs=info)
+
+
+def _aligned(lazy, z):
+    """``lazy`` rechunked to the chunks of zarr array ``z`` where they differ: then no two tasks
+    write into the same stored chunk."""
+    import dask.array as da
+    if lazy.ndim and lazy.chunks != da.core.normalize_chunks(z.chunks, lazy.shape):
+        return lazy.rechunk(z.chunks)
+    return lazy
+
+
+def _cmd_more(args):
+    """take-at-argmax, take-at-argmin, logsumexp, soft-argmax and softmax."""
+    import ooc
+    from ooc import store as S
+
+    name = args.command
+    fname = name.replace("-", "_")
+    take = name.startswith("take-at")
+    keepdims = bool(getattr(args, "keepdims", False))
+    axis = _axis_of(args)
+    if name == "softmax" and not args.out:
+        raise UsageError("the softmax is as large as its input: pass --out OUT_STORE")
+    _check_out_args(args)
+
+    a = S.open(args.store, args.path, allow_unsafe_codecs=args.allow_unsafe_codecs)
+    url, apath = S.source_of(a)
+    axis, axes = _resolve_axis(axis, a.ndim, _label(url, apath))
+    base = {"function": fname, "store": url, "path": apath, "shape": list(a.shape),
+            "dtype": str(a.dtype), "axis": axis}
+    if hasattr(args, "keepdims"):
+        base["keepdims"] = keepdims
+    attrs = {}
+    head = f"{name} of {_label(url, apath)}: shape {tuple(a.shape)} {a.dtype}, axis {axis}"
+    if take:
+        v = S.open(args.values, args.values_path, allow_unsafe_codecs=args.allow_unsafe_codecs)
+        vurl, vpath = S.source_of(v)
+        if tuple(v.shape) != tuple(a.shape):
+            raise UsageError(f"--values {_label(vurl, vpath)} has shape {tuple(v.shape)}, "
+                             f"{_label(url, apath)} has shape {tuple(a.shape)}: they must match")
+        base.update(values_store=vurl, values_path=vpath, values_dtype=str(v.dtype),
+                    skipna=bool(args.skipna))
+        attrs = {"values_store": vurl, "values_path": vpath, "skipna": bool(args.skipna)}
+        head += f", values {_label(vurl, vpath)} {v.dtype}"
+        lazy = getattr(ooc, fname)(v, a, axis, keepdims=keepdims, skipna=args.skipna)
+    elif name == "logsumexp":
+        lazy = ooc.logsumexp(a, axis, keepdims=keepdims)
+    elif name == "soft-argmax":
+        base["beta"] = attrs["beta"] = args.beta
+        head += f", beta {args.beta}"
+        lazy = ooc.soft_argmax(a, axis, beta=args.beta)
+    else:
+        lazy = ooc.softmax(a, axis)
+    if not args.out and lazy.size > MAX_PRINT:
+        raise UsageError(f"the result of {name} over {_label(url, apath)} along axis {axis} has "
+                         f"shape {tuple(lazy.shape)} ({lazy.size} elements), too large to print: "
+                         "pass --out OUT_STORE")
+    # create_result shapes results of an int or None axis; the others get their layout from lazy
+    own = (isinstance(axis, tuple) or name == "softmax"
+           or (name == "soft-argmax" and axis is None))
+    layout = _layout_of(lazy) if own else None
+
+    t0 = time.perf_counter()
+    with dask_context(args.scheduler, args.workers, args.memory_limit,
+                      (args.tls_ca_file, args.tls_cert, args.tls_key)) as client:
+        if args.out:
+            def write(target, created):
+                from ooc.safety import mark_complete
+                z, new = _new_result(target, a, function=fname, axis=axis, keepdims=keepdims,
+                                     path=args.out_path, overwrite=args.overwrite,
+                                     dtype=lazy.dtype, attrs=attrs, layout=layout)
+                if new:
+                    created.append(z)
+                if lazy.ndim == 0:
+                    z[...] = compute(lazy, show_progress=args.progress, client=client)[0]
+                else:
+                    store_arrays(_aligned(lazy, z), z, show_progress=args.progress, client=client)
+                mark_complete(z)
+                return {"out": S._display(args.out), "out_path": args.out_path}
+
+            result = _to_store(args, write)
+            elapsed = time.perf_counter() - t0
+            rec = dict(base, value=None, **result, seconds=round(elapsed, 3))
+            if args.json:
+                print(json.dumps(rec))
+            else:
+                print(head)
+                print(f"  out     {rec['out']}")
+                if rec["out_path"]:
+                    print(f"  path    {rec['out_path']}")
+                print(f"  result  shape {tuple(lazy.shape)} {lazy.dtype} written chunk by chunk")
+                _print_time(a, elapsed)
+            return 0
+        (value,) = compute(lazy, show_progress=args.progress, client=client)
+    elapsed = time.perf_counter() - t0
+    value = np.asarray(value)
+    if args.json:
+        print(json.dumps(dict(base, value=_jsonable(value))))
+        return 0
+    print(head)
+    if name == "soft-argmax" and axis is None:
+        print(f"  coords  {tuple(_jsonable(value))}")
+    elif value.ndim == 0:
+        print(f"  value   {_fmt_value(value)}")
+    else:
+        what = ("expected coordinates" if name == "soft-argmax" and isinstance(axis, tuple)
+                else "value")
+        print(f"  {what}, shape {value.shape}:")
+        print("    " + _fmt_value(value).replace("\n", "\n    "))
+    _print_time(a, elapsed)
+    return 0
 
 
 def _cmd_info(args):
