@@ -209,7 +209,8 @@ def compute(client, *collections, progress=None, check=True):
     try:
         show, minimum = _want_progress(progress)
         if show:
-            _cluster_bar_class()(futures, minimum=minimum, interval="200ms")
+            _cluster_bar_class()(futures, scheduler=client.scheduler.address, minimum=minimum,
+                                 interval="200ms")
         return tuple(client.gather(futures))
     except BaseException:
         with contextlib.suppress(Exception):
@@ -355,9 +356,14 @@ class Session:
         return cluster_report(self.client) if self.client is not None else None
 
 
-def _connect(address, security, timeout, set_as_default):
+def _connect(address, security, timeout):
+    """A Client of ``address`` that is nobody's default yet (see :func:`_as_default`).
+
+    (A Client made with ``set_as_default=True`` registers itself and sets dask's ``scheduler``
+    configuration before it connects, and leaves both behind when it cannot connect.)
+    """
     from distributed import Client
-    kw = {"timeout": timeout, "set_as_default": set_as_default}
+    kw = {"timeout": timeout, "set_as_default": False}
     if security is not None:
         kw["security"] = security
     try:
@@ -369,6 +375,17 @@ def _connect(address, security, timeout, set_as_default):
                     "distributed.comm.tls.* in the dask configuration)")
         raise ClusterError(f"cannot connect to the Dask scheduler at {address}: "
                            f"{' '.join(str(e).split())}{hint}") from None
+
+
+@contextlib.contextmanager
+def _as_default(client, enabled=True):
+    """Within the block, ``.compute()``, ``dask.compute`` and ``get_client()`` use ``client``."""
+    if not enabled:
+        yield
+        return
+    import dask
+    with client.as_current(), dask.config.set(scheduler="dask.distributed"):
+        yield
 
 
 @contextlib.contextmanager
@@ -408,7 +425,8 @@ def scheduler_context(scheduler=None, workers=None, memory_limit=None, *, thread
     timeout : str
         How long to wait for a scheduler to answer.
     set_as_default : bool
-        Make the Client the default one, so ``.compute()`` and ``dask.compute`` use it too.
+        Make the Client the default one within the block (in this thread), so ``.compute()``,
+        ``dask.compute`` and ``distributed.get_client()`` use it too.
     **cluster_kwargs
         Passed on to :class:`distributed.LocalCluster`.
 
@@ -466,10 +484,11 @@ def scheduler_context(scheduler=None, workers=None, memory_limit=None, *, thread
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env, **WORKER_CONFIG}):
             cluster = LocalCluster(**kw)      # the nannies keep this configuration for restarts
         with cluster:
-            client = _connect(cluster, security, timeout, set_as_default)
+            client = _connect(cluster, security, timeout)
             try:
-                yield Session(cluster.scheduler_address, client=client, cluster=cluster,
-                              progress=progress)
+                with _as_default(client, set_as_default):
+                    yield Session(cluster.scheduler_address, client=client, cluster=cluster,
+                                  progress=progress)
             finally:
                 client.close()
         return
@@ -486,9 +505,10 @@ def scheduler_context(scheduler=None, workers=None, memory_limit=None, *, thread
     security = make_security(*tls)
     if isinstance(address, str) and "://" not in address and security is not None:
         address = "tls://" + address
-    client = _connect(address, security, timeout, set_as_default)
+    client = _connect(address, security, timeout)
     try:
-        yield Session(client.scheduler.address, client=client, progress=progress)
+        with _as_default(client, set_as_default):
+            yield Session(client.scheduler.address, client=client, progress=progress)
     finally:
         client.close()
 
@@ -496,9 +516,27 @@ def scheduler_context(scheduler=None, workers=None, memory_limit=None, *, thread
 # ----------------------------------------------------------------------------------------------
 # what happened on the workers
 
+def _peak_rss():
+    """Peak resident memory of this process, in bytes.
+
+    Linux: VmHWM of /proc/self/status, the high-water mark of this program's memory.
+    (``ru_maxrss`` is not used there: it survives ``exec``, so a worker process spawned from a
+    large parent would report the parent's size.)
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024      # bytes on macOS, else KiB
+
+
 def _worker_memory(dask_worker=None):
     import psutil
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # KiB on Linux
+    peak = _peak_rss()
     out = {"pid": os.getpid(), "rss": psutil.Process().memory_info().rss, "peak_rss": peak}
     if dask_worker is not None:
         spilled = 0

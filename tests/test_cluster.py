@@ -442,6 +442,11 @@ def test_cli_scheduler_address_with_progress(session, small, capsys):
     assert code == 0, cap.err
     assert json.loads(cap.out)["index"] == np.argmax(x, axis=1).tolist()
     assert "100% Completed" in cap.err
+    with dask.config.set({"scheduler-address": session.client.scheduler.address}):   # e.g. from
+        with scheduler_context() as s:                                   # DASK_SCHEDULER_ADDRESS
+            assert s.client.scheduler.address == session.client.scheduler.address
+            (i,) = s.compute(ooc.argmin(open_store(path), axis=0))
+            assert np.array_equal(i, np.argmin(x, axis=0))
 
 
 def test_cli_local_cluster_with_memory_limit(small, tmp_path, capsys):
@@ -492,6 +497,8 @@ def test_tls_cluster(small, tmp_path, capsys):
         cap = capsys.readouterr()
         assert code == 0, cap.err
         assert json.loads(cap.out)["index"] == int(np.argmin(x))
+        before = dask.config.get("scheduler", None)
         with pytest.raises(ClusterError, match="TLS"):
             with scheduler_context(address, timeout="2s"):
                 pass
+        assert dask.config.get("scheduler", None) == before    # no client left as the default
