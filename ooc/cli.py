@@ -607,6 +607,9 @@ def _check_out_location(args):
     if out is None:
         return
     root = os.path.realpath(os.path.expanduser(out))
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise UsageError(f"--out {out}: exists and is not a directory (a Zarr directory store, or "
+                         "a path ending in .zip, is expected); refusing to touch it")
     prefix = (args.out_path or "").strip("/")
     if any(part in (".", "..") for part in prefix.split("/") if prefix):
         raise UsageError(f"--out-path {args.out_path!r}: '.' and '..' are not allowed")
