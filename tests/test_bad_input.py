@@ -243,6 +243,32 @@ def _hide_module(monkeypatch, module):
     monkeypatch.setattr(builtins, "__import__", hidden)
 
 
+def test_zarr_group_objects_and_memory_urls():
+    g = zarr.open_group("memory://ooc-bad-input-group", mode="w")
+    with pytest.raises(S.StoreError, match="is a group; choose one of its arrays.*none"):
+        ooc.argmax(g)
+    g.create_array("a", shape=(3,), dtype="i4")[:] = [1, 9, 2]
+    g.create_array("b", shape=(3,), dtype="i4")[:] = [7, 1, 2]
+    with pytest.raises(S.StoreError, match="is a group; choose one of its arrays.*a, b"):
+        ooc.argmax(g)
+    assert int(ooc.argmax(S.open(g, path="b")).compute()) == 0
+    with pytest.raises(S.StoreError, match="memory://ooc-nothing-here: no Zarr array or group"):
+        ooc.argmax("memory://ooc-nothing-here")
+
+
+def test_unravel_index_bad_input_as_numpy():
+    i = ooc.argmax(np.arange(4))                     # 3, lazily
+    for shape, order in (((2,), "C"), ((2, 1), "F")):
+        same_as_numpy(lambda: tuple(c.compute() for c in ooc.unravel_index(i, shape, order)),
+                      lambda: np.unravel_index(3, shape, order))
+    with pytest.raises(ValueError, match="only 'C' or 'F' order is permitted"):
+        ooc.unravel_index(i, (2, 2), order="X")
+    with pytest.raises(TypeError, match="only int indices permitted, got float64"):
+        ooc.unravel_index(da.from_array(np.array([1.5])), (2,))
+    coords = ooc.unravel_index(i, (2, 2))
+    assert tuple(int(c.compute()) for c in coords) == (1, 1)
+
+
 # --------------------------------------------------------------------------------------------------
 # empty arrays, zero-length axes
 

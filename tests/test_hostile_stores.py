@@ -487,6 +487,12 @@ def test_output_store_must_not_be_the_input(small, tmp_path, inputs, capsys, mon
             inputs.check()
     code, _, err = run_cli(capsys, "max-argmax", root, "--out", link, "--axis", "1")
     assert code == 2 and "refusing" in err
+    precious = tmp_path / "notes.txt"                # --out naming a regular file: left alone
+    precious.write_text("precious")
+    for extra in ([], ["--overwrite"]):
+        code, _, err = run_cli(capsys, "argmax", root, "--axis", "0", "--out", precious, *extra)
+        assert code == 2 and "exists and is not a directory" in err
+    assert precious.read_text() == "precious"
     assert not (root / "sub").exists() and not (root / "indices").exists()
     inputs.check()
 
