@@ -36,7 +36,6 @@ import contextlib
 import os
 import resource
 import sys
-import time
 
 __all__ = ["LOCAL_SCHEDULERS", "CLUSTER_SCHEDULERS", "Session", "scheduler_context",
            "make_security", "parse_memory_limit", "is_address", "compute", "check_reachable",
