@@ -705,12 +705,11 @@ def as_dask_array(a, *, chunks=None):
 # results
 
 def _norm_axis(axis, ndim):
+    """None, or the tuple of reduced axes (an int or a tuple of ints, numpy's rules)."""
     if axis is None:
         return None
-    axis = int(axis)
-    if not -ndim <= axis < max(ndim, 1):
-        raise np.exceptions.AxisError(axis, ndim)
-    return axis % ndim
+    from .api import _normalize_axis
+    return _normalize_axis(axis, ndim)
 
 
 def _location(store):
@@ -796,8 +795,8 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
         The input of the reduction (its shape and chunks are used).
     function : str
         Name of the reduction, recorded in the attributes.
-    axis : int or None
-        Reduction axis (``None`` gives a 0-d result).
+    axis : int, tuple of ints or None
+        Reduced axis or axes (``None`` gives a 0-d result).
     keepdims : bool
         Keep the reduced axis with length 1.
     path : str, optional
@@ -851,16 +850,16 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
         shape = (1,) * ndim if keepdims else ()
         chunks = shape
     else:
-        shape = tuple(1 if (i == axis) else n for i, n in enumerate(like.shape))
-        chunks = tuple(1 if i == axis else max(1, min(c, n)) for i, (c, n) in
+        shape = tuple(1 if i in axis else n for i, n in enumerate(like.shape))
+        chunks = tuple(1 if i in axis else max(1, min(c, n)) for i, (c, n) in
                        enumerate(zip(sizes, like.shape)))
         if not keepdims:
-            shape = shape[:axis] + shape[axis + 1:]
-            chunks = chunks[:axis] + chunks[axis + 1:]
+            shape = tuple(n for i, n in enumerate(shape) if i not in axis)
+            chunks = tuple(c for i, c in enumerate(chunks) if i not in axis)
     chunks = tuple(max(1, c) for c in chunks)
     attrs = {"ooc": {
         "function": function,
-        "axis": axis,
+        "axis": None if axis is None else axis[0] if len(axis) == 1 else list(axis),
         "keepdims": bool(keepdims),
         "source_store": src_url,
         "source_path": src_path,
