@@ -782,7 +782,9 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
     chunk grid on the kept axes, so ``ooc.argmax(a, axis, out=result)`` writes it chunk by chunk
     without two tasks ever touching the same stored chunk.  Its attributes record what is computed:
     ``attrs["ooc"]`` holds function, axis, keepdims, source store and path, source shape, dtype
-    and chunks, and the ooc version.
+    and chunks, and the ooc version.  ``attrs["ooc"]["complete"]`` is False until an ooc function
+    has written the whole result through ``out=`` (see :mod:`ooc.safety`), so an interrupted write
+    never looks finished.
 
     Parameters
     ----------
