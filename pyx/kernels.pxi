@@ -261,6 +261,66 @@ cdef void rows_update(const char *p, intp_t ks, intp_t k0, intp_t k1, intp_t m, 
         k += 1
 
 
+cdef bint rows_no_nan(const char *p, intp_t ks, intp_t k0, intp_t k1, intp_t m, value_t *bv,
+                      count_t *bc, op_t *op) noexcept nogil:
+    """argmax/argmin update of float rows k0..k1-1 assuming they hold no NaN; False if one does.
+
+    A plain strict compare-select, four rows per sweep, while an OR-reduction notes any NaN: a
+    NaN-free sweep (the common case) is then exact, and a NaN sends the caller to the exact loop.
+    """
+    cdef intp_t k = k0, j
+    cdef const value_t *r0
+    cdef const value_t *r1
+    cdef const value_t *r2
+    cdef const value_t *r3
+    cdef value_t v, b
+    cdef count_t c
+    cdef bint t
+    cdef int nan = 0
+    while k + 4 <= k1:
+        r0 = <const value_t *>(p + k * ks)
+        r1 = <const value_t *>(p + (k + 1) * ks)
+        r2 = <const value_t *>(p + (k + 2) * ks)
+        r3 = <const value_t *>(p + (k + 3) * ks)
+        for j in range(m):
+            b = bv[j]
+            c = bc[j]
+            v = r0[j]
+            nan |= v != v
+            t = v > b if op_t is max_tag else v < b
+            b = v if t else b
+            c = <count_t>k if t else c
+            v = r1[j]
+            nan |= v != v
+            t = v > b if op_t is max_tag else v < b
+            b = v if t else b
+            c = <count_t>(k + 1) if t else c
+            v = r2[j]
+            nan |= v != v
+            t = v > b if op_t is max_tag else v < b
+            b = v if t else b
+            c = <count_t>(k + 2) if t else c
+            v = r3[j]
+            nan |= v != v
+            t = v > b if op_t is max_tag else v < b
+            b = v if t else b
+            c = <count_t>(k + 3) if t else c
+            bv[j] = b
+            bc[j] = c
+        k += 4
+    while k < k1:
+        r0 = <const value_t *>(p + k * ks)
+        for j in range(m):
+            v = r0[j]
+            b = bv[j]
+            nan |= v != v
+            t = v > b if op_t is max_tag else v < b
+            bv[j] = v if t else b
+            bc[j] = <count_t>k if t else bc[j]
+        k += 1
+    return nan == 0
+
+
 cdef void rows_contiguous(const char *p, intp_t ks, intp_t n, intp_t m, value_t *bv,
                           count_t *bc, op_t *op, nan_t *nan) noexcept nogil:
     """Best of n contiguous rows of m elements: the first row, then an exact update per row."""
@@ -269,6 +329,13 @@ cdef void rows_contiguous(const char *p, intp_t ks, intp_t n, intp_t m, value_t 
     for j in range(m):
         bv[j] = row[j]
         bc[j] = 0
+    if (value_t is float or value_t is double) and nan_t is propagate_tag:
+        # a NaN in the first row is already right (nothing replaces it under a strict compare)
+        if rows_no_nan(p, ks, 1, n, m, bv, bc, op):
+            return
+        for j in range(m):
+            bv[j] = row[j]
+            bc[j] = 0
     rows_update(p, ks, 1, n, m, bv, bc, op, nan)
 
 
