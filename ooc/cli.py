@@ -492,7 +492,6 @@ def _label(url, path):
 # commands
 
 def _cmd_reduce(args):
-    import dask.array as da
 
     import ooc
     from ooc import store as S
@@ -687,7 +686,7 @@ def _remove_arrays(arrays):
 def _write_results(args, a, name, pair, fname, axis, skipna, pairfn, client, target, created):
     import ooc
     from ooc import store as S
-    from ooc.safety import create_or_resume, mark_complete
+    from ooc.safety import mark_complete
 
     layout = _layout(a, axis, args.keepdims) if isinstance(axis, tuple) else None
 

@@ -1,5 +1,4 @@
 """The ``ooc`` command: output, JSON, --out, exit statuses, info, progress, demo."""
-import hashlib
 import json
 import os
 import pathlib
@@ -12,15 +11,7 @@ import pytest
 import zarr
 
 from ooc import cli
-
-
-def tree_hash(root):
-    h = hashlib.sha256()
-    for p in sorted(pathlib.Path(root).rglob("*")):
-        h.update(str(p.relative_to(root)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
+from storehash import tree_hash
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import zarr
 from dask import delayed
-from hypothesis import assume, given, note
+from hypothesis import given, note
 from hypothesis import strategies as st
 from numpy.exceptions import AxisError
 

@@ -4,7 +4,6 @@ in a store, and never leaves a result that looks finished when it is not.
 
 Every input store is hashed when made and after each operation (``inputs.check()``).
 """
-import hashlib
 import json
 import os
 import pathlib
@@ -17,7 +16,6 @@ import textwrap
 import time
 import warnings
 
-import dask.array as da
 import numcodecs
 import numpy as np
 import pytest
@@ -26,6 +24,7 @@ import zarr.codecs as zc
 from numcodecs.abc import Codec
 
 import ooc
+from storehash import Inputs
 from ooc import cli
 from ooc import safety
 from ooc import store as S
@@ -34,35 +33,6 @@ ARG = {"argmax": ooc.argmax, "argmin": ooc.argmin, "nanargmax": ooc.nanargmax,
        "nanargmin": ooc.nanargmin}
 NP = {"argmax": np.argmax, "argmin": np.argmin, "nanargmax": np.nanargmax,
       "nanargmin": np.nanargmin}
-
-
-def tree_hash(root):
-    """sha256 over every file (relative name and bytes) under ``root``, or of one file."""
-    root = pathlib.Path(root)
-    h = hashlib.sha256()
-    if root.is_file():
-        h.update(root.read_bytes())
-        return h.hexdigest()
-    for p in sorted(root.rglob("*")):
-        h.update(str(p.relative_to(root)).encode())
-        if p.is_file() and not p.is_symlink():
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-class Inputs:
-    """Input stores of a test, hashed when registered and compared after every operation."""
-
-    def __init__(self):
-        self.hashes = {}
-
-    def add(self, path):
-        self.hashes[pathlib.Path(path)] = tree_hash(path)
-        return path
-
-    def check(self):
-        for p, h in self.hashes.items():
-            assert tree_hash(p) == h, f"input store {p} was modified"
 
 
 @pytest.fixture

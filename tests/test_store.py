@@ -1,5 +1,4 @@
 """ooc.store: opening Zarr stores read-only, the direct chunk decoder, result arrays."""
-import hashlib
 import os
 import pathlib
 import pickle
@@ -12,20 +11,7 @@ import zarr
 import zarr.codecs as zc
 
 from ooc import store as S
-
-
-def tree_hash(root):
-    """Hash of every file (name, size, bytes) under ``root``: proves a store was not modified."""
-    h = hashlib.sha256()
-    root = pathlib.Path(root)
-    if root.is_file():
-        h.update(root.read_bytes())
-        return h.hexdigest()
-    for p in sorted(root.rglob("*")):
-        h.update(str(p.relative_to(root)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
+from storehash import tree_hash
 
 
 def data(shape, dtype="f4", seed=0):
