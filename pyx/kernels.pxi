@@ -38,7 +38,7 @@ cdef extern from "numpy/arrayobject.h":
 ctypedef int (*numpy_argfunc)(void *, intp_t, intp_t *, void *) noexcept nogil
 
 cdef enum:
-    LANES = 16          # independent running maxima in the line kernel
+    LANES = 64          # independent running bests in the lane kernel (several vectors deep)
     TILE = 2048         # elements of the running best row kept in L1 by the row kernel
     MAXDIMS = 64
 

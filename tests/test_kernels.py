@@ -45,7 +45,7 @@ def test_kernel_matches_numpy_reference(build, dtype):
     kernels = table.load_kernels(build)
     rng = np.random.default_rng(abs(hash((build, dtype))) % 2**32)
     # shapes cover the lane kernel (lines of 16+), tails, rows wider than a tile, size-1 axes
-    for shape in [(1,), (7,), (33,), (100,), (3, 40), (40, 3), (2, 2100), (5, 1, 17), (4, 3, 19),
+    for shape in [(1,), (7,), (33,), (100,), (3, 40), (40, 3), (2, 2100), (4, 777), (5, 1, 17), (4, 3, 19),
                   (1, 1)]:
         a = sample(rng, dtype, shape)
         for name, view in layouts(a):
