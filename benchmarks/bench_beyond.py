@@ -14,8 +14,6 @@ Usage: ``python benchmarks/bench_beyond.py [--repeat 5] [--axes None 1 0] [--row
 """
 import argparse
 import json
-import statistics
-import time
 
 import dask
 import dask.array as da
@@ -23,6 +21,7 @@ import numpy as np
 
 import ooc
 from ooc.smooth import logsumexp
+from timing import measure
 
 
 def _axis(text):
@@ -52,18 +51,6 @@ def contenders(values, key, axis):
         "ooc.logsumexp": lambda: logsumexp(key, axis=axis).compute(),
         "dask max,log(sum(exp))": lambda: dask_logsumexp(key, axis),
     }
-
-
-def measure(funcs, repeat):
-    times = {name: [] for name in funcs}
-    for f in funcs.values():  # warm up (and check it runs)
-        f()
-    for _ in range(repeat):
-        for name, f in funcs.items():
-            t0 = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def check(v, k, values, key, axis):

@@ -13,14 +13,13 @@ Usage: ``python benchmarks/bench_core.py [--repeat 7] [--rows 8192 --cols 16384]
 """
 import argparse
 import json
-import statistics
-import time
 
 import dask
 import dask.array as da
 import numpy as np
 
 import ooc
+from timing import measure
 
 
 def contenders(d, x, axis):
@@ -33,25 +32,6 @@ def contenders(d, x, axis):
         "numpy.argmax": lambda: np.argmax(x, axis=axis),
         "numpy.max": lambda: np.max(x, axis=axis),
     }
-
-
-def measure(funcs, repeat):
-    """Median seconds of each function: the Dask ones round-robin, then numpy's one after another.
-
-    numpy's argmax along axis 0 copies the whole array; freeing that copy slowed whichever function
-    ran next, so numpy's runs are kept out of the round-robin.
-    """
-    times = {name: [] for name in funcs}
-    for name, f in funcs.items():  # warm up (and check it runs)
-        f()
-    rounds = [[n for n in funcs if not n.startswith("numpy")]] * repeat
-    rounds += [[n] * repeat for n in funcs if n.startswith("numpy")]
-    for names in rounds:
-        for name in names:
-            t0 = time.perf_counter()
-            funcs[name]()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main(argv=None):
@@ -72,7 +52,7 @@ def main(argv=None):
     results = {}
     with dask.config.set(scheduler="threads", num_workers=args.threads):
         for axis in (None, 0, 1):
-            t = measure(contenders(d, x, axis), args.repeat)
+            t = measure(contenders(d, x, axis), args.repeat, alone=("numpy.argmax", "numpy.max"))
             for name in ("ooc.argmax", "ooc.nanargmax"):
                 want = (np.argmax if name == "ooc.argmax" else np.nanargmax)(x, axis=axis)
                 got = (ooc.argmax if name == "ooc.argmax" else ooc.nanargmax)(d, axis=axis).compute()
