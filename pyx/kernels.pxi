@@ -7,7 +7,7 @@ reduced axis.  Two loop shapes cover every layout without a transpose or a copy:
 
 * the reduced axis is the one with the smallest stride ("line" kernels): each line is reduced on its
   own; contiguous lines of argmax/argmin go to numpy's own SIMD argmax (one pass, first NaN wins),
-  nan-variants to a 16-lane kernel the compiler vectorizes;
+  nan-variants to a 64-lane kernel the compiler vectorizes;
 * another axis has the smallest stride ("row" kernels): rows of that axis are streamed one after the
   other and compared elementwise with the running best row, a loop the compiler vectorizes.
 
