@@ -6,7 +6,7 @@ Cython runs at build time; no generated C is kept in the repository.  The build 
 checks back on for debugging.
 
 On x86-64 the same kernels are also compiled for AVX2 and for AVX-512, as numpy does for its own
-loops; ``ooc.table`` imports the widest one the running CPU supports, so the package still runs on
+loops; ``ooc.kernels`` imports the widest one the running CPU supports, so the package still runs on
 any x86-64 machine.  ``OOC_DISPATCH=0`` builds the portable module only.
 """
 import os

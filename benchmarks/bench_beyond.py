@@ -20,7 +20,7 @@ import dask.array as da
 import numpy as np
 
 import ooc
-from ooc.smooth import logsumexp
+from ooc import logsumexp
 from timing import measure
 
 

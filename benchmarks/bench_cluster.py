@@ -8,7 +8,7 @@ Both run ``ooc.argmax(a)`` (axis=None) and ``ooc.argmax(a, axis=0)`` over a floa
 (zstd); the best of ``--repeat`` runs is kept.  Printed: the times, the cluster/threaded ratio per
 reduction (target: within 1.3x), the workers' peak resident memory against their limit, and whether
 any worker spilled, paused, restarted or was lost (from the workers' spill counters and logs and the
-scheduler's events, see :func:`ooc.cluster.cluster_report`).  The answers of both runs must agree
+scheduler's events, see :func:`ooc.runtime.cluster_report`).  The answers of both runs must agree
 with each other and with the planted maximum.
 
 The store is cheap to make: a few distinct chunks are encoded by zarr (zstd, compressible content)
@@ -181,7 +181,7 @@ def main(argv=None):
 
     from dask.utils import parse_bytes
 
-    from ooc.cluster import cluster_report, scheduler_context
+    from ooc.runtime import cluster_report, scheduler_context
     from ooc.store import open as open_store
 
     size, limit = parse_bytes(args.size), parse_bytes(args.memory_limit)

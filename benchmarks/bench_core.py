@@ -48,7 +48,7 @@ def main(argv=None):
     d = da.from_array(x, chunks=tuple(args.chunks))
     gb = x.nbytes / 1e9
     print(f"float32 {x.shape} ({x.nbytes / 2**20:.0f} MiB), chunks {tuple(args.chunks)}, "
-          f"{args.threads} threads, median of {args.repeat}; kernels: {ooc.table._kernels.__name__}")
+          f"{args.threads} threads, median of {args.repeat}; kernels: {ooc.kernels.arg.__name__}")
     results = {}
     with dask.config.set(scheduler="threads", num_workers=args.threads):
         for axis in (None, 0, 1):

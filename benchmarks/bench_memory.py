@@ -8,7 +8,7 @@ Two float32 Zarr stores with the same chunks, (4, 1024, 1024) = 16 MiB each:
 Each is reduced twice, every measurement in a fresh subprocess with 2 threads:
 
 * ``ooc.argmax(a)`` (axis=None, a scalar result),
-* ``ooc.argmax(a, axis=0, out=z)`` with ``z`` a Zarr store made by ``ooc.store.create_result``; the
+* ``ooc.argmax(a, axis=0, out=z)`` with ``z`` a Zarr store made by ``ooc.create_result``; the
   result is 128 MiB for the 1 GiB store and 2 GiB for the 16 GiB one, written chunk by chunk.
 
 The subprocess reports its peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) and
@@ -82,7 +82,7 @@ def child(store, mode, out, threads):
 
     import ooc
     base = psutil.Process().memory_info().rss
-    a = ooc.store.open(store)
+    a = ooc.open(store)
     t = time.perf_counter()
     with dask.config.set(scheduler="threads", num_workers=threads):
         if mode == "none":
@@ -90,7 +90,7 @@ def child(store, mode, out, threads):
             expect = int(np.ravel_multi_index(PLANT, a.shape))
             ok = res == expect
         else:
-            z = ooc.store.create_result(out, a, function="argmax", axis=0, overwrite=True)
+            z = ooc.create_result(out, a, function="argmax", axis=0, overwrite=True)
             ooc.argmax(a, axis=0, out=z)
             ok = int(z[PLANT[1], PLANT[2]]) == PLANT[0]
     dt = time.perf_counter() - t

@@ -95,10 +95,10 @@ def main(argv=None):
           f"dask {dask.__version__}, zarr {zarr.__version__}, ooc {ooc.__version__}")
 
     xz = da.from_zarr(zr)
-    xo = ooc.store.open(path)
-    xslow = ooc.store.open(path, fast=False)
+    xo = ooc.open(path)
+    xslow = ooc.open(path, fast=False)
     xz4 = da.from_zarr(zr, chunks=(CHUNKS[0] * 2, CHUNKS[1] * 2))
-    xo4 = ooc.store.open(path, chunks=(CHUNKS[0] * 2, CHUNKS[1] * 2))
+    xo4 = ooc.open(path, chunks=(CHUNKS[0] * 2, CHUNKS[1] * 2))
     assert xo.fast_path if hasattr(xo, "fast_path") else True
 
     cases = {}   # name -> (thunk, group)
@@ -117,7 +117,7 @@ def main(argv=None):
 
 def add_variants(cases, path, xslow, xz, xz4, xo4):
     """Other ways to read the chunks, to see whether any raises the read ceiling."""
-    cases["read: ooc.store.open(fast=False)"] = (lambda: read_only(xslow).compute(), "read")
+    cases["read: ooc.open(fast=False)"] = (lambda: read_only(xslow).compute(), "read")
     cases["read: da.from_zarr, 4 chunks/task"] = (lambda: read_only(xz4).compute(), "read")
     cases["read: ooc.store.open, 4 chunks/task"] = (lambda: read_only(xo4).compute(), "read")
 

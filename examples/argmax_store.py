@@ -26,13 +26,13 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         path = make_store(os.path.join(d, "field.zarr"))
 
-        # A store path works directly; so do ooc.store.open(...) results and zarr.Array objects.
+        # A store path works directly; so do ooc.open(...) results and zarr.Array objects.
         i = int(ooc.argmax(path).compute())
         print("flat index of the maximum:", i)
         print("its coordinates:", tuple(int(c) for c in np.unravel_index(i, (24, 500, 400))))
 
         # Along an axis the result is a lazy Dask array; small ones can simply be computed.
-        a = ooc.store.open(path)                 # read-only, one Dask chunk per stored chunk
+        a = ooc.open(path)                 # read-only, one Dask chunk per stored chunk
         per_time = ooc.argmax(a, axis=0).compute()
         print("argmax along axis 0:", per_time.shape, per_time.dtype, "value at (321, 123):",
               int(per_time[321, 123]))

@@ -25,7 +25,7 @@ def main():
         data[2, 100, 10] = np.nan            # a missing value
         t[:] = data
 
-        a = ooc.store.open(path, path="t2m")
+        a = ooc.open(path, path="t2m")
         value, index = ooc.max_argmax(a, skipna=True)         # one pass, NaN ignored
         value, index = dask.compute(value, index)
         month, ilat, ilon = (int(c) for c in ooc.unravel_index(int(index), a.shape))

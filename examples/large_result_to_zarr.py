@@ -3,7 +3,7 @@
 Run: ``python examples/large_result_to_zarr.py``.  The argmax along axis 0 of a
 (T, Y, X) store is a (Y, X) array of indices; for real data (say (64, 40000, 40000)) that is
 12.8 GB, so it goes to disk with ``out=`` instead of into memory.  The output array is made by
-``ooc.store.create_result``: its chunks follow the input's chunk grid and its attributes record
+``ooc.create_result``: its chunks follow the input's chunk grid and its attributes record
 what was computed and from which store.
 """
 import os
@@ -23,8 +23,8 @@ def main():
         for i in range(0, 16, 4):
             z[i:i + 4] = rng.random((4, 1024, 1024), dtype="f4")
 
-        a = ooc.store.open(src)
-        result = ooc.store.create_result(os.path.join(d, "argmax_t.zarr"), a, function="argmax",
+        a = ooc.open(src)
+        result = ooc.create_result(os.path.join(d, "argmax_t.zarr"), a, function="argmax",
                                          axis=0)
         print("result array:", result.shape, result.dtype, "chunks", result.chunks)
         ooc.argmax(a, axis=0, out=result)      # computed and written chunk by chunk

@@ -19,8 +19,8 @@ from functools import partial
 
 import numpy as np
 
-from . import api, graph, smooth
-from .table import REDUCTIONS, chunk_argreduce, combine_pairs
+from . import api
+from .axes import normalize_axis
 
 __all__ = ["OocAccessor", "register", "install"]
 
@@ -38,7 +38,7 @@ def _dims(da, dim):
 
 def _axes(da, dims):
     axes = tuple(da.get_axis_num(d) for d in dims)   # xarray's error for a missing dim
-    return api._normalize_axis(axes, da.ndim) if axes else axes
+    return normalize_axis(axes, da.ndim) if axes else axes
 
 
 def _data(da):
@@ -77,11 +77,6 @@ def _finish(da, out):
     if isinstance(out, dict):
         return dict(zip(out, dask.compute(*out.values())))
     return out.compute()
-
-
-def _index_or_missing(pair, *, reduced):
-    """Final step of idxmax/idxmin: the index, -1 where a nan-variant saw only NaN."""
-    return np.squeeze(pair[1].astype(np.intp, copy=False), axis=reduced)
 
 
 def _labels(index, *, coord):
@@ -236,15 +231,9 @@ class OocAccessor:
                 raise KeyError(f"Dimension {d!r} is not one of the coordinates "
                                f"{tuple(da.coords.keys())}")
         skips = self._skips(skipna)
-        red = REDUCTIONS[("nanarg" if skips else "arg") + op]
-        x, axes, split_every = api._prepare(red, _data(da), _axes(da, dims), split_every)[:3]
-        shape = tuple(int(s) for s in x.shape)
-        reduced = tuple(sorted(axes))
         # one pass; unlike ooc.nanargmax an all-NaN slice gives -1 (xarray fills it afterwards)
-        chunk = partial(chunk_argreduce, red=red, axes=axes, shape=shape)
-        part = graph.Part("index", np.dtype(np.intp), partial(_index_or_missing, reduced=reduced))
-        (flat,) = graph.tree_reduction([x], f"idx{op}", chunk, partial(combine_pairs, red=red),
-                                       [part], reduced, False, split_every)
+        name = f"nanarg{op}-or-missing" if skips else f"arg{op}"
+        _, flat = api.reduce(name, _data(da), _axes(da, dims), split_every=split_every)
         rest = tuple(d for d in da.dims if d not in dims)
         attrs = dict(da.attrs) if _keep_attrs(keep_attrs) else {}
         if len(dims) > 1:
@@ -324,7 +313,7 @@ class OocAccessor:
         return dims, _axes(da, dims)
 
     def logsumexp(self, dim=None, *, keep_attrs=None, split_every=None):
-        """``log(sum(exp(da)))`` over ``dim`` (default: all), as :func:`ooc.smooth.logsumexp`.
+        """``log(sum(exp(da)))`` over ``dim`` (default: all), as :func:`ooc.logsumexp`.
 
         Examples
         --------
@@ -338,13 +327,13 @@ class OocAccessor:
         """
         da = self._obj
         dims, axis = self._reduced(dim)
-        out = smooth.logsumexp(_data(da), axis=axis, split_every=split_every)
+        out = api.logsumexp(_data(da), axis=axis, split_every=split_every)
         rest = tuple(d for d in da.dims if d not in dims)
         attrs = dict(da.attrs) if _keep_attrs(keep_attrs) else {}
         return _finish(da, _wrap(da, out, rest, da.name, attrs))
 
     def softmax(self, dim=None, *, keep_attrs=None, split_every=None):
-        """``exp(da) / sum(exp(da))`` over ``dim`` (default: all), as :func:`ooc.smooth.softmax`;
+        """``exp(da) / sum(exp(da))`` over ``dim`` (default: all), as :func:`ooc.softmax`;
         same dimensions and coordinates as ``da``.
 
         Examples
@@ -357,13 +346,13 @@ class OocAccessor:
         """
         da = self._obj
         _, axis = self._reduced(dim)
-        out = da.copy(data=smooth.softmax(_data(da), axis=axis, split_every=split_every))
+        out = da.copy(data=api.softmax(_data(da), axis=axis, split_every=split_every))
         out.attrs = dict(da.attrs) if _keep_attrs(keep_attrs) else {}
         return _finish(da, out)
 
     def soft_argmax(self, dim=None, *, beta=1.0, keep_attrs=None, split_every=None):
         """The expected index along ``dim`` under ``softmax(beta * da)``, as
-        :func:`ooc.smooth.soft_argmax`.
+        :func:`ooc.soft_argmax`.
 
         One name gives a float DataArray; several names (or ``...``) a dict of them per
         dimension, computed in one pass.  ``dim`` may be omitted for 1-d arrays.
@@ -391,9 +380,9 @@ class OocAccessor:
         attrs = dict(da.attrs) if _keep_attrs(keep_attrs) else {}
         data = _data(da)
         if not several:
-            out = smooth.soft_argmax(data, axis=axes[0], beta=beta, split_every=split_every)
+            out = api.soft_argmax(data, axis=axes[0], beta=beta, split_every=split_every)
             return _finish(da, _wrap(da, out, rest, da.name, attrs))
-        out = smooth.soft_argmax(data, axis=axes, beta=beta, split_every=split_every)
+        out = api.soft_argmax(data, axis=axes, beta=beta, split_every=split_every)
         return _finish(da, {d: _wrap(da, out[..., j], rest, da.name, dict(attrs))
                             for j, d in enumerate(dims)})
 

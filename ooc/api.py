@@ -1,154 +1,113 @@
-"""Public API: numpy's argmax family, lazily over Dask and Zarr arrays.
+"""Public API: numpy's argmax family, logsumexp, softmax and soft_argmax, lazily over Dask and Zarr.
 
-Every function here checks its arguments, looks its reduction up in :data:`ooc.table.REDUCTIONS`
-and hands over to :func:`ooc.graph.arg_reduction`; nothing is read before ``compute()`` (or before
+Every function here checks its arguments, looks its reduction up in
+:data:`ooc.reductions.REDUCTIONS` and hands the record's steps to
+:func:`ooc.graph.tree_reduction`; with ``out=`` the lazy result is then written by
+:mod:`ooc.store.results` and :mod:`ooc.runtime`.  Nothing is read before ``compute()`` (or before
 ``out=`` is written).
 """
 import math
-import operator
+from functools import partial
 
 import numpy as np
 from dask.base import tokenize
-from numpy.exceptions import AxisError
 
-from . import graph
-from .store import as_dask_array
-from .table import REDUCTIONS
+from . import coords, graph, runtime
+from .axes import normalize_axis, normalize_split_every, result_shape
+from .reductions import REDUCTIONS, Call, steps
+from .store import results
+from .lse_steps import softmax_block
+from .store.inputs import as_dask_array
 
 __all__ = ["argmax", "argmin", "nanargmax", "nanargmin", "max_argmax", "min_argmin",
-           "take_at_argmax", "take_at_argmin", "unravel_index"]
+           "take_at_argmax", "take_at_argmin", "unravel_index", "logsumexp", "softmax",
+           "soft_argmax", "prepare", "reduce"]
 
 
-def _normalize_axis(axis, ndim):
-    """The reduced axes, in significance order, from numpy-style ``axis``.
-
-    None means every axis (the flat C-order index); an int or a tuple of ints names axes, negative
-    ones counted from the end.  A 0-d array accepts 0 and -1, as numpy's argmax does.
-    """
-    n = max(ndim, 1)
-    if axis is None:
-        return tuple(range(n))
-    if isinstance(axis, (tuple, list)):
-        if len(axis) == 0:
-            raise ValueError("axis=() names no axis to reduce")
-        axes = tuple(operator.index(a) for a in axis)
-    else:
-        axes = (operator.index(axis),)
-    if any(isinstance(a, (bool, np.bool_)) for a in (axis if isinstance(axis, (tuple, list))
-                                                      else (axis,))):
-        raise TypeError("an integer is required for the axis")  # numpy's answer to axis=True
-    for a in axes:
-        if not -n <= a < n:
-            raise AxisError(a, n)
-    axes = tuple(a % n for a in axes)
-    if len(set(axes)) != len(axes):
-        raise ValueError("duplicate value in 'axis'")
-    return axes
-
-
-def _normalize_split_every(split_every, axes):
-    if split_every is None:
-        return graph.DEFAULT_SPLIT_EVERY
-    if isinstance(split_every, dict):
-        split_every = min((split_every.get(a, graph.DEFAULT_SPLIT_EVERY) for a in axes),
-                          default=graph.DEFAULT_SPLIT_EVERY)
-    if isinstance(split_every, bool):
-        raise TypeError("split_every must be an integer of at least 2")
-    split_every = operator.index(split_every)
-    if split_every < 2:
-        raise ValueError(f"split_every must be at least 2, got {split_every}")
-    return split_every
-
-
-def _prepare(red, a, axis, split_every):
-    """Check everything that can be checked before a chunk is read; returns the Dask array
-    (1-d for a 0-d input), the reduced axes, split_every and whether the input was 0-d."""
-    _refuse_masked(a)
-    x = as_dask_array(a)
-    axes = _normalize_axis(axis, x.ndim)
-    zero_d = x.ndim == 0
-    if zero_d:
-        x = x.reshape(1)
-    if any(math.isnan(c) for cs in x.chunks for c in cs):
-        raise ValueError(
-            "the array has unknown (NaN) chunk sizes; call "
-            "x.compute_chunk_sizes() (or give the chunks) before reducing it")
-    if math.prod(x.shape[d] for d in axes) == 0:
-        raise ValueError(f"attempt to get arg{red.op} of an empty sequence")
-    if x.dtype.kind in "OSUVT":
-        _check_orderable(x.dtype)
-    return x, axes, _normalize_split_every(split_every, axes), zero_d
-
-
-def _refuse_masked(*arrays):
+def refuse_masked(*arrays):
+    """numpy skips masked elements, ooc would not: refuse masked arrays."""
     for a in arrays:
         if isinstance(a, np.ma.MaskedArray) or isinstance(getattr(a, "_meta", None), np.ma.MaskedArray):
             raise TypeError("ooc does not support masked arrays (numpy skips masked elements, ooc "
                             "would not): pass a.filled(value) or a plain array")
 
 
-def _check_orderable(dtype):
-    """Refuse dtypes ooc cannot order in compiled or numpy code without running Python objects."""
-    raise TypeError(f"ooc cannot arg-reduce arrays of dtype {dtype}: only bool, integer, "
-                    "floating, complex, datetime64 and timedelta64 data are supported")
+def prepare(name, a, axis, split_every):
+    """Check everything that can be checked before a chunk is read.
 
-
-def _result_shape(x, axes, keepdims, zero_d):
+    Returns the Dask array (1-d for a 0-d input), the reduced axes in significance order,
+    split_every and whether the input was 0-d.
+    """
+    red = REDUCTIONS[name]
+    refuse_masked(a)
+    if isinstance(getattr(a, "dtype", None), np.dtype):
+        red.accepts(a.dtype)   # before wrapping: Dask cannot even chunk object arrays
+    x = as_dask_array(a)
+    red.accepts(x.dtype)
+    axes = normalize_axis(axis, x.ndim)
+    zero_d = x.ndim == 0
     if zero_d:
-        return ()
-    if keepdims:
-        return tuple(1 if d in axes else s for d, s in enumerate(x.shape))
-    return tuple(s for d, s in enumerate(x.shape) if d not in axes)
+        x = x.reshape(1)
+    if red.payloads and any(math.isnan(c) for cs in x.chunks for c in cs):
+        raise ValueError(
+            "the array has unknown (NaN) chunk sizes; call "
+            "x.compute_chunk_sizes() (or give the chunks) before reducing it")
+    if any(math.isnan(c) for d in axes for c in x.chunks[d]):
+        raise ValueError(
+            "the array has unknown chunk sizes along the reduced axes; call "
+            "x.compute_chunk_sizes() (or give the chunks) before reducing it")
+    return x, axes, normalize_split_every(split_every, axes), zero_d
 
 
-def _check_out(out, shape):
-    if not hasattr(out, "shape") or not hasattr(out, "dtype") or hasattr(out, "dask"):
-        raise TypeError(f"out must be a numpy array or a zarr.Array, not {type(out).__name__}")
-    if tuple(out.shape) != tuple(shape):
-        raise ValueError(f"out has shape {tuple(out.shape)}, the result has shape {tuple(shape)}")
-    if np.dtype(out.dtype) != np.dtype(np.intp):
-        raise ValueError(f"out has dtype {np.dtype(out.dtype)}, the result needs {np.dtype(np.intp)}")
-    if isinstance(out, np.ndarray):
-        if not out.flags.writeable:
-            raise ValueError("out is read-only")
-    elif getattr(out, "read_only", False):
-        raise ValueError("out is a read-only zarr array; open its store in write mode")
+def reduce(name, a, axis=None, *, keepdims=False, split_every=None, payloads=(), **options):
+    """The lazy outputs of reduction ``name`` of the table over ``axis`` of ``a``.
+
+    ``payloads`` are arrays of ``a``'s shape whose elements at the chosen positions are returned
+    after the record's own outputs (``take_at_argmax``); ``options`` go to the record's steps
+    (``beta``, ``stack``).  Returns a tuple of Dask arrays.
+    """
+    red = REDUCTIONS[name]
+    x, axes, split_every, zero_d = prepare(name, a, axis, split_every)
+    if red.payloads and math.prod(x.shape[d] for d in axes) == 0:
+        raise ValueError(f"attempt to get arg{red.options['op']} of an empty sequence")
+    keepdims = keepdims and not zero_d
+    call = Call(axes, tuple(int(s) for s in x.shape), x.dtype, keepdims, **options)
+    chunk, combine, parts = steps(red, call, [p.dtype for p in payloads])
+    outs = graph.tree_reduction([x, *payloads], red.name, chunk, combine, parts, call.reduced,
+                                keepdims, split_every)
+    if zero_d:
+        outs = tuple(o.reshape(()) for o in outs)
+    return outs
 
 
-def _store(result, out):
-    """Compute ``result`` straight into ``out``, block by block."""
-    import dask.array as da
+def _payloads(values, key):
+    """``values`` as a Dask array of ``key``'s shape and chunks (1-d for 0-d)."""
+    refuse_masked(values, key)
+    k = as_dask_array(key)
+    v = as_dask_array(values)
+    if v.shape != k.shape:
+        raise ValueError(f"values has shape {v.shape} but key has shape {k.shape}; they must match")
+    if v.ndim == 0:
+        return v.reshape(1)
+    return v if v.chunks == k.chunks else v.rechunk(k.chunks)
 
-    from .safety import writing
 
-    with writing(out):  # a zarr.Array stays marked incomplete unless every chunk is written
-        if result.ndim == 0:
-            out[...] = result.compute()
-            return out
-        if not isinstance(out, np.ndarray):
-            chunks = getattr(out, "chunks", None)
-            if chunks is not None and result.chunks != da.core.normalize_chunks(chunks, result.shape):
-                # one task per output chunk: no two tasks write into the same stored chunk
-                result = result.rechunk(chunks)
-        da.store(result, out, lock=False)
+def _write(lazy, out):
+    """Compute ``lazy`` straight into ``out``, one task per stored chunk of a zarr ``out``."""
+    with results.writing(out):  # a zarr.Array stays marked incomplete unless every chunk is written
+        if lazy.ndim == 0:
+            out[...] = lazy.compute()
+        else:
+            runtime.store(results.aligned(lazy, out), out)
     return out
 
 
-def _reduce(name, a, axis, keepdims, split_every, payloads=(), out=None):
-    red = REDUCTIONS[name]
-    x, axes, split_every, zero_d = _prepare(red, a, axis, split_every)
-    keepdims = keepdims and not zero_d
-    if out is not None:
-        _check_out(out, _result_shape(x, axes, keepdims, zero_d))
-    results = graph.arg_reduction(x, red, axes, keepdims, split_every, payloads)
-    if zero_d:
-        results = tuple(r.reshape(()) for r in results)
-    return results
-
-
 def _arg(name, a, axis, out, keepdims, split_every):
-    _, indices = _reduce(name, a, axis, keepdims, split_every, out=out)
-    return indices if out is None else _store(indices, out)
+    if out is not None:
+        x, axes, _, zero_d = prepare(name, a, axis, split_every)
+        results.check_out(out, () if zero_d else result_shape(x.shape, axes, keepdims))
+    _, indices = reduce(name, a, axis, keepdims=keepdims, split_every=split_every)
+    return indices if out is None else _write(indices, out)
 
 
 def argmax(a, axis=None, out=None, *, keepdims=False, split_every=None):
@@ -290,10 +249,6 @@ def nanargmin(a, axis=None, out=None, *, keepdims=False, split_every=None):
     return _arg("nanargmin", a, axis, out, keepdims, split_every)
 
 
-def _pair(name, a, axis, keepdims, split_every):
-    return _reduce(name, a, axis, keepdims, split_every)
-
-
 def max_argmax(a, axis=None, *, keepdims=False, skipna=False, split_every=None):
     """The maximum and its index together, from one pass over the data (like ``torch.max(x, dim)``).
 
@@ -325,7 +280,8 @@ def max_argmax(a, axis=None, *, keepdims=False, skipna=False, split_every=None):
     >>> float(v.compute()), int(i.compute())
     (3.0, 2)
     """
-    return _pair("nanargmax" if skipna else "argmax", a, axis, keepdims, split_every)
+    return reduce("nanargmax" if skipna else "argmax", a, axis, keepdims=keepdims,
+                  split_every=split_every)
 
 
 def min_argmin(a, axis=None, *, keepdims=False, skipna=False, split_every=None):
@@ -340,20 +296,14 @@ def min_argmin(a, axis=None, *, keepdims=False, skipna=False, split_every=None):
     >>> dask.compute(values, indices)
     (array([1, 2, 3]), array([0, 1, 0]))
     """
-    return _pair("nanargmin" if skipna else "argmin", a, axis, keepdims, split_every)
+    return reduce("nanargmin" if skipna else "argmin", a, axis, keepdims=keepdims,
+                  split_every=split_every)
 
 
 def _take(name, values, key, axis, keepdims, split_every):
-    _refuse_masked(values, key)
-    k = as_dask_array(key)
-    v = as_dask_array(values)
-    if v.shape != k.shape:
-        raise ValueError(f"values has shape {v.shape} but key has shape {k.shape}; they must match")
-    if v.ndim == 0:
-        v = v.reshape(1)
-    elif v.chunks != k.chunks:
-        v = v.rechunk(k.chunks)
-    return _reduce(name, k, axis, keepdims, split_every, payloads=(v,))[2]
+    payload = _payloads(values, key)
+    return reduce(name, key, axis, keepdims=keepdims, split_every=split_every,
+                  payloads=(payload,))[2]
 
 
 def take_at_argmax(values, key, axis=None, *, keepdims=False, skipna=False, split_every=None):
@@ -407,24 +357,181 @@ def take_at_argmin(values, key, axis=None, *, keepdims=False, skipna=False, spli
     return _take("nanargmin" if skipna else "argmin", values, key, axis, keepdims, split_every)
 
 
-def _unravel_block(block, shape, dim, order):
-    return np.unravel_index(block, shape, order=order)[dim]
+def logsumexp(a, axis=None, *, keepdims=False, split_every=None):
+    """The log of the sum of exponentials, ``log(sum(exp(a)))``, without overflow, lazily.
+
+    One pass over the data: every chunk is reduced to (maximum, number of maxima, sum of the
+    other ``exp(a - maximum)``) and these triples are combined in a tree.  The answer is
+    :func:`scipy.special.logsumexp`'s for real input, to about 1e-15 relative in float64, on
+    every chunking: NaN in a slice gives NaN, ``+inf`` gives ``inf``, a slice of only ``-inf``
+    (or an empty slice) gives ``-inf``, and values next to the largest float do not overflow.
+
+    Parameters
+    ----------
+    a : array_like, dask.array.Array or zarr.Array
+        Real input (bool, integer or floating).
+    axis : None, int or tuple of ints, optional
+        Axes to sum over; by default all.
+    keepdims : bool, optional
+        Keep the reduced axes with size one.
+    split_every : int, optional
+        Partial results combined per task in the tree reduction (default 8).
+
+    Returns
+    -------
+    dask.array.Array
+        float64 for bool and integer input, the input's float dtype otherwise (as scipy).
+
+    Raises
+    ------
+    TypeError
+        For complex, datetime, string or object input.
+    numpy.exceptions.AxisError
+        If an axis is out of range.
+    ValueError
+        For a repeated axis.
+
+    See Also
+    --------
+    scipy.special.logsumexp, softmax, numpy.logaddexp
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> from ooc import logsumexp
+    >>> float(logsumexp(np.arange(10)).compute())
+    9.45862974442671
+    >>> float(np.log(np.sum(np.exp(np.arange(10)))))
+    9.45862974442671
+
+    No overflow where ``exp`` alone would overflow:
+
+    >>> x = da.from_array(np.array([[1000.0, 1000.0, 999.0], [-1.0, -np.inf, 0.0]]), chunks=1)
+    >>> [round(float(v), 6) for v in logsumexp(x, axis=1).compute()]
+    [1000.861995, 0.313262]
+    >>> logsumexp(x, axis=0, keepdims=True).shape
+    (1, 3)
+    >>> float(logsumexp(np.array([0.0, -40.0])).compute())
+    4.248354255291589e-18
+    """
+    (out,) = reduce("logsumexp", a, axis, keepdims=keepdims, split_every=split_every)
+    return out
+
+
+def softmax(a, axis=None, *, split_every=None):
+    """``exp(a) / sum(exp(a))`` along ``axis``, lazily and without overflow.
+
+    The maxima and sums come from one tree reduction (as in :func:`logsumexp`); each output
+    block is then ``exp(a - max) / sum`` of its input block, so the data is read twice in all
+    and nothing is held in memory.  Equal to :func:`scipy.special.softmax` (NaN in a slice with
+    NaN, +inf or only -inf, as there); the result sums to 1 along ``axis``.
+
+    Parameters
+    ----------
+    a : array_like, dask.array.Array or zarr.Array
+        Real input.
+    axis : None, int or tuple of ints, optional
+        Axes the softmax is taken over; by default all.
+    split_every : int, optional
+
+    Returns
+    -------
+    dask.array.Array
+        Same shape and chunks as ``a``; float64 for bool and integer input, the input's float
+        dtype otherwise.
+
+    See Also
+    --------
+    scipy.special.softmax, logsumexp, soft_argmax
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ooc import softmax
+    >>> x = np.array([[1.0, 0.5, 0.2, 3.0], [1.0, -1.0, 7.0, 3.0]])
+    >>> p = softmax(x, axis=1)
+    >>> p.compute().round(5)
+    array([[0.10588, 0.06422, 0.04757, 0.78233],
+           [0.00243, 0.00033, 0.97931, 0.01794]])
+    >>> p.sum(axis=1).compute()
+    array([1., 1.])
+    >>> float(softmax(np.array([1000.0, 1000.0]))[0].compute())
+    0.5
+    """
+    import dask.array as da
+
+    x, axes, split_every, zero_d = prepare("softmax", a, axis, split_every)
+    shift, denominator = reduce("softmax", x, axes, keepdims=True, split_every=split_every)
+    call = Call(axes, tuple(x.shape), x.dtype, keepdims=True)
+    dtype = REDUCTIONS["logsumexp"].outputs[0].dtype(x.dtype)
+    ind = tuple(range(x.ndim))
+    out = da.blockwise(partial(softmax_block, call=call), ind, x, ind, shift, ind,
+                       denominator, ind, dtype=dtype,
+                       name="ooc-softmax-" + tokenize(x, call.reduced, split_every))
+    return out.reshape(()) if zero_d else out
+
+
+def soft_argmax(a, axis=None, *, beta=1.0, split_every=None):
+    """The expected index under ``softmax(beta * a)``: a smooth, differentiable argmax.
+
+    ``sum(i * exp(beta * a[i])) / sum(exp(beta * a[i]))`` along an int ``axis``; for
+    ``axis=None`` or a tuple, the expected coordinate along each reduced axis, in the order the
+    axes are given (all axes in order for None), stacked on a new last axis.  One pass over the
+    data: every chunk gives (maximum of ``beta * a``, sum of ``exp(beta * a - maximum)``, the
+    same sums weighted by each coordinate), combined in a tree.  As ``beta`` grows the answer
+    tends to the argmax (for a unique maximum); ``beta=0`` gives the mean index; a negative
+    ``beta`` gives a soft argmin.
+
+    Parameters
+    ----------
+    a : array_like, dask.array.Array or zarr.Array
+        Real input.
+    axis : None, int or tuple of ints, optional
+    beta : float, optional
+        Inverse temperature (default 1).
+    split_every : int, optional
+
+    Returns
+    -------
+    dask.array.Array of float64
+        The reduced shape for an int ``axis``; the reduced shape plus a last axis of length
+        ``len(axis)`` (``a.ndim`` for None).  NaN where ``beta * a`` holds NaN or ``+inf`` in a
+        slice, or only ``-inf`` (the softmax is NaN there too).
+
+    See Also
+    --------
+    softmax, argmax
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ooc import soft_argmax
+    >>> x = np.array([0.1, 0.3, 0.6, 2.1, 0.55])
+    >>> round(float(soft_argmax(x, axis=0).compute()), 3)
+    2.569
+    >>> round(float(soft_argmax(x, axis=0, beta=100.0).compute()), 3)
+    3.0
+    >>> soft_argmax(x).compute().round(3)   # axis=None: one coordinate per axis
+    array([2.569])
+
+    The centre of a blob in a heat map, in (row, column) coordinates:
+
+    >>> heat = np.zeros((5, 7)); heat[1:4, 3:6] = 10.0
+    >>> soft_argmax(heat, axis=(0, 1)).compute().round(3)
+    array([2., 4.])
+    >>> soft_argmax(heat, axis=1).compute().round(3)
+    array([3., 4., 4., 4., 3.])
+    """
+    stack = axis is None or isinstance(axis, (tuple, list))
+    (out,) = reduce("soft-argmax", a, axis, split_every=split_every, beta=float(beta),
+                    stack=stack)
+    return out
 
 
 def unravel_index(indices, shape, order="C"):
     """Convert flat indices into a tuple of coordinate arrays, like :func:`numpy.unravel_index`.
 
-    Parameters
-    ----------
-    indices : int, array_like or dask.array.Array
-        Flat indices into an array of ``shape``.
-    shape : tuple of int
-    order : {"C", "F"}, optional
-
-    Returns
-    -------
-    tuple of numpy.ndarray or of dask.array.Array
-        One array per dimension, lazy when ``indices`` is a Dask array.
+    See :func:`ooc.coords.unravel_index`; lazy for a Dask array of indices.
 
     Examples
     --------
@@ -436,16 +543,4 @@ def unravel_index(indices, shape, order="C"):
     >>> int(rows.compute()), int(cols.compute())
     (1, 2)
     """
-    import dask.array as da
-
-    if not isinstance(indices, da.Array):
-        return np.unravel_index(indices, shape, order=order)
-    shape = tuple(operator.index(s) for s in (shape if np.iterable(shape) else (shape,)))
-    if order not in ("C", "F"):
-        raise ValueError("only 'C' or 'F' order is permitted")
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"only int indices permitted, got {indices.dtype}")
-    return tuple(
-        indices.map_blocks(_unravel_block, shape, d, order, dtype=np.intp,
-                           name=f"ooc-unravel{d}-" + tokenize(indices, shape, d, order))
-        for d in range(len(shape)))
+    return coords.unravel_index(indices, shape, order)

@@ -29,7 +29,7 @@ Examples
 >>> spec.shape, spec.chunks
 ((32, 104, 104), (6, 30, 30))
 >>> truth = planted_truth(spec, "counts", "argmax", 1)
->>> a = ooc.store.open(d + "/demo.zarr", path="counts")
+>>> a = ooc.open(d + "/demo.zarr", path="counts")
 >>> bool((ooc.argmax(a, axis=1).compute() == truth).all())
 True
 >>> tmp.cleanup()
@@ -48,6 +48,11 @@ import time
 import warnings
 
 import numpy as np
+from dask.utils import format_bytes
+
+from . import api
+from .runtime import progress_bar
+from .store.inputs import open as open_store
 
 DEFAULT_SIZE = 1 << 30  # 1 GiB logical (2/3 float32, 1/3 int16): under a minute on 2 cores
 N0 = 32          # length of axis 0 (a power of two: the planting formulas need odd multipliers)
@@ -261,8 +266,6 @@ def make_store(path, size=DEFAULT_SIZE, *, show_progress=None, compression_level
     import dask.array as da
     import zarr
 
-    from .cli import progress
-
     shape, chunks = _shape_for(size)
     spec = DemoSpec(str(path), shape, chunks, _nan_positions(shape, chunks))
     if os.path.exists(path):
@@ -278,7 +281,7 @@ def make_store(path, size=DEFAULT_SIZE, *, show_progress=None, compression_level
             chunks, shape), meta=np.empty((0, 0, 0), params[0]))
         sources.append(x)
         targets.append(z)
-    with progress(show_progress):
+    with progress_bar(show_progress):
         da.store(sources, targets, lock=False)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
@@ -357,8 +360,6 @@ def run(directory=None, size=None, keep=False, workers=None, show_progress=None,
     """
     import dask
 
-    import ooc
-
     out = out or sys.stdout
     size = size or DEFAULT_SIZE
     workers = workers or os.cpu_count() or 1
@@ -395,12 +396,12 @@ def run(directory=None, size=None, keep=False, workers=None, show_progress=None,
             baseline = psutil.Process().memory_info().rss
             with PeakRSS(always=False) as mem_reduce:
                 for var in VARIABLES:
-                    a = ooc.store.open(path, path=var)
+                    a = open_store(path, path=var)
                     for func in FUNCTIONS[var]:
                         for axis in (None, 0, 1, 2):
                             t0 = time.perf_counter()
-                            with mem_reduce.measure(), _progress(show_progress):
-                                got = getattr(ooc, func)(a, axis=axis).compute()
+                            with mem_reduce.measure(), progress_bar(show_progress):
+                                got = getattr(api, func)(a, axis=axis).compute()
                             dt = time.perf_counter() - t0
                             total_bytes += a.nbytes
                             total_time += dt
@@ -408,7 +409,7 @@ def run(directory=None, size=None, keep=False, workers=None, show_progress=None,
                             ok = np.array_equal(np.asarray(got), want)
                             extra = ""
                             if axis is None:
-                                coords = tuple(int(c) for c in ooc.unravel_index(int(got), a.shape))
+                                coords = tuple(int(c) for c in api.unravel_index(int(got), a.shape))
                                 extra = f"  index {int(got)} at {coords}"
                             else:
                                 bad = int((np.asarray(got) != want).sum()) if not ok else 0
@@ -418,7 +419,7 @@ def run(directory=None, size=None, keep=False, workers=None, show_progress=None,
                             say(f"  {'ok  ' if ok else 'FAIL'} {var:11s} {func:9s} axis={str(axis):4s} "
                                 f"{dt:6.2f} s {a.nbytes / dt / 2**20:8,.0f} MiB/s{extra}")
                     # the value at the global answer, from the same pass as the index
-                    fn = ooc.max_argmax
+                    fn = api.max_argmax
                     v, i = fn(a, skipna=True)
                     with mem_reduce.measure():
                         v, i = dask.compute(v, i)
@@ -450,11 +451,5 @@ def run(directory=None, size=None, keep=False, workers=None, show_progress=None,
             say(f"store kept at {path}")
 
 
-def _progress(show):
-    from .cli import progress
-    return progress(show)
-
-
 def _fmt(n):
-    from .cli import format_bytes
     return format_bytes(n)

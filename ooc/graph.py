@@ -1,7 +1,7 @@
-"""Dask graph building for ooc's tree reductions.
+"""Dask graph building for ooc's tree reductions (imports nothing else from ooc).
 
-Graph code only builds graphs; the work happens in the steps (:mod:`ooc.table` for the
-arg-reductions) when Dask runs them.  Every reduction is three steps, with task names
+Graph code only builds graphs; the work happens in the steps it is given (the records of
+:mod:`ooc.reductions`) when Dask runs them.  Every reduction is three steps, with task names
 ``ooc-<step>-<token>`` from :func:`dask.base.tokenize`:
 
 * ``ooc-chunk``: one task per block, a small partial result of the block (blockwise);
@@ -14,18 +14,13 @@ the graph runs under the synchronous, threaded, process and distributed schedule
 """
 import math
 from dataclasses import dataclass
-from functools import partial
 from itertools import product
 
 import numpy as np
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from .table import chunk_argreduce, combine_pairs, finalize
-
-__all__ = ["Part", "tree_reduction", "arg_reduction", "DEFAULT_SPLIT_EVERY"]
-
-DEFAULT_SPLIT_EVERY = 8
+__all__ = ["Part", "tree_reduction"]
 
 
 @dataclass(frozen=True)
@@ -123,23 +118,3 @@ def tree_reduction(arrays, label, chunk, combine, parts, axes, keepdims, split_e
         chunks = out_chunks + tuple(part.extra)
         names.append((name, chunks, np.empty((0,) * len(chunks), dtype=part.dtype)))
     return tuple(da.Array(graph, name, chunks, meta=meta) for name, chunks, meta in names)
-
-
-def arg_reduction(x, red, axes, keepdims, split_every, payloads=()):
-    """Lazy ``(values, indices, *taken)`` Dask arrays of one arg-reduction of ``x``.
-
-    ``axes`` are the reduced axes in significance order (all axes in order for ``axis=None``);
-    ``payloads`` are arrays with ``x``'s shape and chunks whose elements at the best positions are
-    returned as the third and later results.
-    """
-    shape = tuple(int(s) for s in x.shape)
-    reduced = tuple(sorted(axes))
-    chunk = partial(chunk_argreduce, red=red, axes=axes, shape=shape)
-    combine = partial(combine_pairs, red=red)
-    kinds = [("value", x.dtype), ("index", np.dtype(np.intp))]
-    kinds += [(f"take{j}", p.dtype) for j, p in enumerate(payloads)]
-    parts = [Part(kind, dtype, partial(finalize, red=red, part=j, reduced=reduced,
-                                       keepdims=keepdims))
-             for j, (kind, dtype) in enumerate(kinds)]
-    return tree_reduction([x, *payloads], red.name, chunk, combine, parts, axes, keepdims,
-                          split_every)

@@ -345,7 +345,7 @@ def test_too_large_to_print_and_runtime_error(tmp_path, capsys):
 
 
 def test_rerun_completes_incomplete_output_zip_and_schedulers(store, tmp_path, capsys):
-    from ooc.safety import mark_incomplete
+    from ooc.store.results import mark_incomplete
     root, d = store
     k = d["k"]
     out_store = tmp_path / "r.zarr"

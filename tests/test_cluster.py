@@ -31,7 +31,8 @@ import zarr
 
 import ooc
 from ooc import cli
-from ooc.cluster import ClusterError, check_reachable, cluster_report, scheduler_context
+from ooc.errors import ClusterError
+from ooc.runtime import check_reachable, cluster_report, scheduler_context
 from ooc.store import StoreError, create_result
 from ooc.store import open as open_store
 

@@ -26,7 +26,8 @@ from numcodecs.abc import Codec
 import ooc
 from storehash import Inputs
 from ooc import cli
-from ooc import safety
+from ooc import errors
+from ooc.store import results
 from ooc import store as S
 
 ARG = {"argmax": ooc.argmax, "argmin": ooc.argmin, "nanargmax": ooc.nanargmax,
@@ -304,7 +305,7 @@ def test_code_running_codecs_refused_before_any_read(kind, tmp_path, inputs, cap
     inputs.add(p)
     for call in (lambda: ooc.argmax(p), lambda: S.open(p), lambda: ooc.nanargmin(str(p), axis=0),
                  lambda: S.info(p)):
-        with pytest.raises(safety.UnsafeStoreError) as e:
+        with pytest.raises(errors.UnsafeStoreError) as e:
             call()
         msg = str(e.value)
         assert str(p.resolve()) in msg and repr(codec) in msg and why in msg, msg
@@ -353,9 +354,9 @@ def test_unknown_codec_refused_unless_opted_in(custom_codec, tmp_path, inputs, c
     g.create_array("plain", shape=x.shape, chunks=(4, 4), dtype="f8")[:] = x
     inputs.add(p)
     custom_codec.decodes = 0
-    with pytest.raises(safety.UnsafeStoreError, match="'ooc-test-xor': not on ooc's list"):
+    with pytest.raises(errors.UnsafeStoreError, match="'ooc-test-xor': not on ooc's list"):
         ooc.argmax(S.open(p, path="xor"))
-    with pytest.raises(safety.UnsafeStoreError):
+    with pytest.raises(errors.UnsafeStoreError):
         ooc.argmax(zarr.open_array(p, path="xor", mode="r"))      # a zarr.Array passed directly
     assert custom_codec.decodes == 0
     d = S.info(p, path="xor")                                       # metadata only: described
@@ -512,19 +513,19 @@ def test_create_result_and_api_writes_mark_incomplete_then_complete(small, tmp_p
     root, x = small
     a = S.open(root)
     r = S.create_result(tmp_path / "r.zarr", a, function="argmax", axis=1)
-    assert safety.is_incomplete(r) and S.info(tmp_path / "r.zarr")["status"] == "incomplete"
+    assert results.is_incomplete(r) and S.info(tmp_path / "r.zarr")["status"] == "incomplete"
     seen = []
-    real = safety.mark_complete
+    real = results.mark_complete
 
     def spy(z):
-        seen.append((safety.is_incomplete(z), np.array_equal(z[:], np.argmax(x, axis=1))))
+        seen.append((results.is_incomplete(z), np.array_equal(z[:], np.argmax(x, axis=1))))
         real(z)
 
     import unittest.mock
-    with unittest.mock.patch.object(safety, "mark_complete", spy):
+    with unittest.mock.patch.object(results, "mark_complete", spy):
         ooc.argmax(a, axis=1, out=r)
     assert seen == [(True, True)]          # still marked while the last chunk lands
-    assert not safety.is_incomplete(r) and r.attrs["ooc"]["complete"] is True
+    assert not results.is_incomplete(r) and r.attrs["ooc"]["complete"] is True
     assert S.info(tmp_path / "r.zarr")["status"] == "complete"
     # an out= array the user made: the mark is added next to the user's attributes
     u = zarr.create_array(tmp_path / "u.zarr", shape=(), dtype=np.intp,
@@ -548,7 +549,7 @@ def test_api_failure_mid_write_leaves_the_mark(small, tmp_path, inputs):
     r = S.create_result(tmp_path / "r.zarr", a, function="argmax", axis=0)
     with pytest.raises(S.StoreError, match="c/1/2"):
         ooc.argmax(a, axis=0, out=r)
-    assert safety.is_incomplete(r)
+    assert results.is_incomplete(r)
     inputs.check()
 
 
@@ -581,7 +582,7 @@ def test_cli_failure_leaves_mark_and_rerun_completes(cmd, small, tmp_path, input
     paths = [None] if cmd[0] != "max-argmax" else ["indices", "values"]
     for path in paths:
         z = zarr.open_array(out, path=path, mode="r")
-        assert safety.is_incomplete(z)
+        assert results.is_incomplete(z)
         assert S.info(out, path=path)["status"] == "incomplete"
         code, txt, _ = run_cli(capsys, "info", out, *(["--path", path] if path else []))
         assert code == 0 and "INCOMPLETE" in txt and "run the same command again" in txt
@@ -597,7 +598,7 @@ def test_cli_failure_leaves_mark_and_rerun_completes(cmd, small, tmp_path, input
     fn = {"argmax": np.argmax, "nanargmin": np.nanargmin, "max-argmax": np.argmax}[cmd[0]]
     for path in paths:
         z = zarr.open_array(out, path=path, mode="r")
-        assert not safety.is_incomplete(z)
+        assert not results.is_incomplete(z)
         want = fn(x, axis=axis) if path != "values" else np.max(x, axis=axis)
         np.testing.assert_array_equal(z[:], want)
         code, txt, _ = run_cli(capsys, "info", out, *(["--path", path] if path else []))
@@ -619,21 +620,21 @@ def test_cli_unreadable_input(small, tmp_path, inputs, capsys, monkeypatch):
     assert not (out / "zarr.json").exists()
     # an earlier run was killed right after creating its result
     S.create_result(out, S.open(bad), function="argmax", axis=1)
-    assert safety.is_incomplete(zarr.open_array(out, mode="r"))
+    assert results.is_incomplete(zarr.open_array(out, mode="r"))
     code, _, err = run_cli(capsys, "argmax", bad, "--axis", "1", "--out", out)
     assert code == 1 and "c/1/2" in err
-    assert safety.is_incomplete(zarr.open_array(out, mode="r"))
+    assert results.is_incomplete(zarr.open_array(out, mode="r"))
     inputs.check()
 
 
 _SLOW_RUN = textwrap.dedent("""
     import sys, time
-    import ooc.store
-    real = ooc.store._Plan.decode_into
+    import ooc.store.decode
+    real = ooc.store.decode.ChunkPlan.decode_into
     def slow(self, coords, out):
         time.sleep(0.05)
         return real(self, coords, out)
-    ooc.store._Plan.decode_into = slow
+    ooc.store.decode.ChunkPlan.decode_into = slow
     from ooc import cli
     sys.exit(cli.main(sys.argv[1:]))
 """)
@@ -658,13 +659,13 @@ def test_ctrl_c_leaves_mark_and_rerun_completes(tmp_path, inputs, capsys):
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in stderr, (proc.returncode, stderr)
     z = zarr.open_array(out, mode="r")
-    assert safety.is_incomplete(z)
+    assert results.is_incomplete(z)
     assert 0 < len(chunk_files(out)) < 32           # some chunks written, not all
     code, txt, _ = run_cli(capsys, "info", out)
     assert code == 0 and "INCOMPLETE" in txt
     code, _, err = run_cli(capsys, *argv)            # the same command completes it
     assert code == 0, err
     z = zarr.open_array(out, mode="r")
-    assert not safety.is_incomplete(z)
+    assert not results.is_incomplete(z)
     np.testing.assert_array_equal(z[:], np.argmax(x, axis=0))
     inputs.check()

@@ -6,7 +6,7 @@ the CPU can run is tested here, whichever one ``import ooc`` picked.
 import numpy as np
 import pytest
 
-from ooc import reference, table
+from ooc import kernels as table, reference
 
 BUILDS = table.available_kernels()
 DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",

@@ -17,8 +17,8 @@ from hypothesis.extra import numpy as hnp
 from numpy.exceptions import AxisError
 from scipy import special
 
-from ooc import smooth
-from ooc.smooth import logsumexp, soft_argmax, softmax
+from ooc import kernels, lse_steps
+from ooc import logsumexp, soft_argmax, softmax
 
 INF, NAN = np.inf, np.nan
 CHUNKINGS = [(6, 7, 5), (1, 1, 1), (2, 3, 2), (4, 7, 1), (6, 2, 5), (5, 6, 4)]
@@ -34,12 +34,12 @@ def _sync():
 @pytest.fixture(params=["kernel", "numpy", "pieces"])
 def path(request, monkeypatch):
     """Which chunk step runs: the compiled kernel, numpy per block, numpy per tiny piece."""
-    if request.param == "kernel" and smooth._smooth is None:
+    if request.param == "kernel" and kernels.smooth is None:
         pytest.skip("ooc._smooth is not built")
     if request.param != "kernel":
-        monkeypatch.setattr(smooth, "_smooth", None)
+        monkeypatch.setattr(kernels, "smooth", None)
     if request.param == "pieces":
-        monkeypatch.setattr(smooth, "PIECE_BYTES", 48)
+        monkeypatch.setattr(lse_steps, "PIECE_BYTES", 48)
     return request.param
 
 
@@ -202,30 +202,30 @@ def test_errors_as_numpy():
 
 
 def test_kernel_every_instruction_set_level():
-    kernels = smooth._smooth
-    if kernels is None:
+    smooth_kernel = kernels.smooth
+    if smooth_kernel is None:
         pytest.skip("ooc._smooth is not built")
     rng = np.random.default_rng(3)
     try:
-        for level in kernels.LEVELS:
-            used = kernels.set_isa(level)
-            assert used == kernels.isa()
+        for level in smooth_kernel.LEVELS:
+            used = smooth_kernel.set_isa(level)
+            assert used == smooth_kernel.isa()
             # rows (with tails and several tiles) and column strips (with scalar tails)
             for shape, axis in [((3, 5000), 1), ((2, 17), 1), ((70, 300), 0), ((33, 5), 0),
                                 ((4, 9, 131), 1)]:
                 for dtype, rtol in ((np.float64, 1e-13), (np.float32, 2e-6)):
                     x = (rng.standard_normal(shape) * 5).astype(dtype)
                     x.flat[::97] = -INF
-                    got = smooth.kernel_lse(x, (axis,))
+                    got = lse_steps.kernel_lse(x, (axis,))
                     assert got is not None
-                    value = smooth.lse_value(got).squeeze(axis)
+                    value = lse_steps.lse_value(got).squeeze(axis)
                     np.testing.assert_allclose(value, ref_lse(x.astype(np.float64), axis),
                                                rtol=rtol, err_msg=f"{level} {shape} {dtype}")
             x = special_values()
-            value = smooth.lse_value(smooth.kernel_lse(x, (1,))).squeeze(1)
+            value = lse_steps.lse_value(lse_steps.kernel_lse(x, (1,))).squeeze(1)
             np.testing.assert_allclose(value, ref_lse(x, 1), rtol=1e-12)
     finally:
-        kernels.set_isa(None)
+        smooth_kernel.set_isa(None)
 
 
 def test_one_pass_and_picklable_graph():
@@ -309,7 +309,7 @@ def test_soft_argmax_seed_example():
 @pytest.mark.parametrize("chunks", CHUNKINGS[:4])
 def test_soft_argmax_matches_formula(chunks, pieces, monkeypatch):
     if pieces:
-        monkeypatch.setattr(smooth, "PIECE_BYTES", 48)
+        monkeypatch.setattr(lse_steps, "PIECE_BYTES", 48)
     x = data(seed=5)
     d = da.from_array(x, chunks=chunks)
     for axis in AXES:
@@ -360,9 +360,9 @@ def arrays_chunks_axes(draw):
 @given(arrays_chunks_axes(), st.booleans())
 def test_property_logsumexp_softmax(case, kernel):
     x, chunks, axis = case
-    saved = smooth._smooth
+    saved = kernels.smooth
     if not kernel:
-        smooth._smooth = None
+        kernels.smooth = None
     try:
         d = da.from_array(x, chunks=chunks)
         np.testing.assert_allclose(logsumexp(d, axis=axis).compute(), ref_lse(x, axis),
@@ -370,7 +370,7 @@ def test_property_logsumexp_softmax(case, kernel):
         np.testing.assert_allclose(softmax(d, axis=axis).compute(), ref_softmax(x, axis),
                                    rtol=1e-12, atol=1e-300)
     finally:
-        smooth._smooth = saved
+        kernels.smooth = saved
 
 
 @given(arrays_chunks_axes(), st.sampled_from([1.0, 0.5, -3.0]))

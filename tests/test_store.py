@@ -11,6 +11,7 @@ import zarr
 import zarr.codecs as zc
 
 from ooc import store as S
+from ooc.store.locations import open_store
 from storehash import tree_hash
 
 
@@ -85,7 +86,7 @@ def test_inputs_never_modified(v3store):
     assert a.dask  # graph built
     (a.argmax(axis=1).compute(), a.max().compute())
     S.info(root, path="n")
-    z = zarr.open_array(S._open_store(root)[0], path="grp/x", mode="r")
+    z = zarr.open_array(open_store(root)[0], path="grp/x", mode="r")
     assert z.read_only
     with pytest.raises(Exception):
         z[0, 0, 0] = 1

@@ -13,7 +13,7 @@ pd = pytest.importorskip("pandas")
 
 import ooc.accessor  # noqa: E402  (registers DataArray.ooc; import ooc does it too)
 from ooc.accessor import OocAccessor  # noqa: E402
-from ooc.smooth import logsumexp, soft_argmax  # noqa: E402
+from ooc import logsumexp, soft_argmax  # noqa: E402
 
 ARG_METHODS = ["argmax", "argmin", "nanargmax", "nanargmin"]
 

@@ -1,7 +1,6 @@
-"""logsumexp, softmax and soft_argmax over Dask and Zarr arrays, in one streaming pass.
+"""The steps of logsumexp, softmax and soft_argmax: one chunk to a small partial result, combined.
 
-Each one is a tree reduction (:func:`ooc.graph.tree_reduction`) of small partial results, one
-per output position:
+Each one is a tree reduction of small partial results, one per output position:
 
 * :func:`logsumexp` and :func:`softmax` carry ``(max, count, rest)``: the largest element, how
   many elements equal it and the sum of ``exp(x - max)`` over the other elements.  This is the
@@ -15,7 +14,7 @@ Two partial results combine by scaling the one with the smaller maximum by ``exp
 a number in ``[0, 1]``: nothing overflows, even next to the largest float.
 
 The chunk step reads each element from memory once.  float32 and float64 chunks go to the
-compiled ``nogil`` kernel :mod:`ooc._smooth` (a tile of a few KiB is scanned for its maximum,
+compiled ``nogil`` kernel :mod:`ooc._smooth` (through :mod:`ooc.kernels`) (a tile of a few KiB is scanned for its maximum,
 then again from L1 for the exponentials, with a vectorised ``exp``; AVX-512, AVX2 or SSE2 picked
 at run time); other dtypes, and builds without the kernel, use numpy on cache-sized pieces of
 the chunk (:func:`reduce_block`).  :func:`soft_argmax` always uses the numpy pieces.
@@ -24,27 +23,22 @@ import math
 from functools import partial
 
 import numpy as np
-from dask.base import tokenize
 
-from . import graph
-from .api import _normalize_axis, _normalize_split_every
-from .store import as_dask_array
+from . import kernels
+from .axes import keep_shape
 
-try:
-    from . import _smooth
-except ImportError:  # pragma: no cover - built without the kernel: numpy on pieces
-    _smooth = None
-
-__all__ = ["logsumexp", "softmax", "soft_argmax"]
+__all__ = ["work_dtype", "result_dtype", "reduce_block", "lse_chunk", "lse_combine",
+           "lse_finalize", "lse_max", "lse_denominator", "softmax_block", "soft_chunk",
+           "soft_combine", "soft_finalize"]
 
 # Bytes of input per piece: the piece, its float work buffer and a mask stay in a 1 MiB L2 cache.
 PIECE_BYTES = 1 << 18
 
 
 # ---------------------------------------------------------------------------------------------
-# checks shared by the public functions
+# dtypes
 
-def _work_dtype(dtype):
+def work_dtype(dtype):
     """The float dtype the exponentials are computed in (scipy's promotion for real input)."""
     dtype = np.dtype(dtype)
     if dtype.kind in "biu":
@@ -55,29 +49,10 @@ def _work_dtype(dtype):
                     f"floating); got dtype {dtype}")
 
 
-def _result_dtype(dtype):
+def result_dtype(dtype):
     """scipy's result dtype: float64 for bool and integers, the float dtype itself otherwise."""
     dtype = np.dtype(dtype)
     return np.dtype(np.float64) if dtype.kind in "biu" else dtype
-
-
-def _prepare(a, axis, split_every):
-    """The Dask array (1-d for 0-d input), reduced axes, split_every and whether ``a`` was 0-d."""
-    if isinstance(a, (list, tuple, int, float, complex, np.generic)):
-        a = np.asarray(a)
-    if isinstance(getattr(a, "dtype", None), np.dtype):
-        _work_dtype(a.dtype)   # before wrapping: Dask cannot even chunk object arrays
-    x = as_dask_array(a)
-    _work_dtype(x.dtype)
-    axes = _normalize_axis(axis, x.ndim)
-    zero_d = x.ndim == 0
-    if zero_d:
-        x = x.reshape(1)
-    if any(math.isnan(c) for d in axes for c in x.chunks[d]):
-        raise ValueError(
-            "the array has unknown chunk sizes along the reduced axes; call "
-            "x.compute_chunk_sizes() (or give the chunks) before reducing it")
-    return x, axes, _normalize_split_every(split_every, axes), zero_d
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,10 +77,6 @@ def _piece_plan(shape, itemsize, target):
             return d, max(1, target // size)
         size *= shape[d]
     return None, None
-
-
-def _keep_shape(shape, axes):
-    return tuple(1 if d in axes else n for d, n in enumerate(shape))
 
 
 def reduce_block(block, axes, offset, step, combine, target=None):
@@ -135,7 +106,7 @@ def reduce_block(block, axes, offset, step, combine, target=None):
             start = tuple(o + i for o, i in zip(offset, idx + (a,))) + tuple(offset[s + 1:])
             key = tuple(0 if t in axes else i for t, i in enumerate(idx + (a,)))
             regions.setdefault(key, []).append(step(block[index], axes, start, scratch))
-    keep = _keep_shape(block.shape, axes)
+    keep = keep_shape(block.shape, axes)
     out = None
     for key, parts in regions.items():
         part = parts[0] if len(parts) == 1 else combine(parts)
@@ -161,7 +132,7 @@ def _as_work(piece, wdtype, scratch):
 
 def lse_step(piece, axes, offset, scratch, *, wdtype):
     """``(max, count, rest)`` of one piece, as float64 keepdims arrays."""
-    keep = _keep_shape(piece.shape, axes)
+    keep = keep_shape(piece.shape, axes)
     if piece.size == 0:
         return np.full(keep, -np.inf), np.zeros(keep), np.zeros(keep)
     x = _as_work(piece, wdtype, scratch)
@@ -196,7 +167,7 @@ def lse_combine_axis(part, axis):
     return top, count, rest
 
 
-def lse_combine(parts):
+def lse_combine(parts, *, call=None):
     """One ``(max, count, rest)`` from several, elementwise."""
     if len(parts) == 1:
         return parts[0]
@@ -219,7 +190,8 @@ def kernel_lse(block, axes):
     The kernel reduces the last reduced axis, merged with the reduced axes just before it when
     their memory layout allows; the other reduced axes, now short, are combined in numpy.
     """
-    if _smooth is None or block.size == 0 or not _smooth.is_supported(block.dtype):
+    smooth = kernels.smooth
+    if smooth is None or block.size == 0 or not smooth.is_supported(block.dtype):
         return None
     if block.ndim > 1 and block.flags.f_contiguous and not block.flags.c_contiguous:
         n = block.ndim
@@ -246,7 +218,7 @@ def kernel_lse(block, axes):
         m = np.empty((outer, inner))
         c = np.empty((outer, inner))
         r = np.empty((outer, inner))
-        _smooth.lse3(view, m, c, r)
+        smooth.lse3(view, m, c, r)
         r[~np.isfinite(m)] = 0.0
         keep = tuple(1 if start <= d <= hi else s for d, s in enumerate(shape))
         part = (m.reshape(keep), c.reshape(keep), r.reshape(keep))
@@ -257,10 +229,11 @@ def kernel_lse(block, axes):
     return None
 
 
-def lse_chunk(offset, block, *, axes, wdtype):
-    """Chunk step of :func:`logsumexp` and :func:`softmax`: the compiled kernel when it reads
-    the block, else numpy on cache-sized pieces."""
+def lse_chunk(offset, block, *, call):
+    """Chunk step of logsumexp and softmax: the compiled kernel when it reads the block, else
+    numpy on cache-sized pieces."""
     block = np.asarray(block)
+    axes, wdtype = call.reduced, work_dtype(call.dtype)
     part = kernel_lse(block, axes)
     if part is None:
         part = reduce_block(block, axes, offset, partial(lse_step, wdtype=wdtype), lse_combine)
@@ -276,31 +249,34 @@ def lse_value(part):
     return np.where(np.isfinite(m), out, m)
 
 
-def lse_finalize(part, *, reduced, keepdims, dtype):
-    out = lse_value(part).astype(dtype, copy=False)
-    return out if keepdims else np.squeeze(out, axis=reduced)
+def lse_finalize(part, *, call):
+    """logsumexp's answer, in scipy's result dtype."""
+    out = lse_value(part).astype(result_dtype(call.dtype), copy=False)
+    return out if call.keepdims else np.squeeze(out, axis=call.reduced)
 
 
-def lse_max(part, *, dtype):
+def lse_max(part, *, call):
     """softmax's shift: the maximum, in the work dtype."""
-    return part[0].astype(dtype, copy=False)
+    return part[0].astype(work_dtype(call.dtype), copy=False)
 
 
-def lse_denominator(part, *, dtype):
+def lse_denominator(part, *, call):
     """softmax's denominator ``sum(exp(x - max))``; NaN where the maximum is not finite (scipy's
     softmax is NaN there)."""
     m, count, rest = part
-    return np.where(np.isfinite(m), count + rest, np.nan).astype(dtype, copy=False)
+    return np.where(np.isfinite(m), count + rest, np.nan).astype(work_dtype(call.dtype),
+                                                                  copy=False)
 
 
-def softmax_block(block, shift, denominator, *, wdtype, dtype):
-    """One block of :func:`softmax`: ``exp(x - max) / sum(exp(x - max))``."""
+def softmax_block(block, shift, denominator, *, call):
+    """One block of softmax: ``exp(x - max) / sum(exp(x - max))``, from the shift and the
+    denominator of its positions."""
     x = np.asarray(block)
     with np.errstate(all="ignore"):
-        e = np.subtract(x, shift, dtype=wdtype)
+        e = np.subtract(x, shift, dtype=work_dtype(call.dtype))
         np.exp(e, out=e)
         e /= denominator
-    return e.astype(dtype, copy=False)
+    return e.astype(result_dtype(call.dtype), copy=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +284,7 @@ def softmax_block(block, shift, denominator, *, wdtype, dtype):
 
 def soft_step(piece, axes, offset, scratch, *, beta):
     """``(max, total, *weighted)`` of one piece for ``z = beta * x``, float64 keepdims arrays."""
-    keep = _keep_shape(piece.shape, axes)
+    keep = keep_shape(piece.shape, axes)
     if piece.size == 0:
         return (np.full(keep, -np.inf), np.zeros(keep)) + tuple(np.zeros(keep) for _ in axes)
     z = _buffer(scratch, np.float64, piece.shape)
@@ -332,7 +308,7 @@ def soft_step(piece, axes, offset, scratch, *, beta):
     return (m, total, *weighted)
 
 
-def soft_combine(parts):
+def soft_combine(parts, *, call=None):
     """One ``(max, total, *weighted)`` from several, elementwise."""
     if len(parts) == 1:
         return parts[0]
@@ -344,212 +320,18 @@ def soft_combine(parts):
         return (top,) + tuple((s * scale).sum(axis=0) for s in stacked[1:])
 
 
-def soft_chunk(offset, block, *, axes, beta):
-    """Chunk step of :func:`soft_argmax`."""
-    return reduce_block(block, axes, offset, partial(soft_step, beta=beta), soft_combine,
+def soft_chunk(offset, block, *, call):
+    """Chunk step of soft_argmax."""
+    return reduce_block(block, call.axes, offset, partial(soft_step, beta=call.beta), soft_combine,
                         target=PIECE_BYTES // 2)
 
 
-def soft_finalize(part, *, reduced, stack):
+def soft_finalize(part, *, call):
     """Expected coordinates ``weighted / total``: the last axis holds one per reduced axis when
     ``stack``; NaN where ``beta * x`` has NaN or +inf, or is all -inf."""
     m, total = part[0], part[1]
     ok = np.isfinite(m)
     with np.errstate(all="ignore"):
-        coords = [np.squeeze(np.where(ok, w / total, np.nan), axis=reduced) for w in part[2:]]
-    return np.stack(coords, axis=-1) if stack else coords[0]
-
-
-# ---------------------------------------------------------------------------------------------
-# public functions
-
-def logsumexp(a, axis=None, *, keepdims=False, split_every=None):
-    """The log of the sum of exponentials, ``log(sum(exp(a)))``, without overflow, lazily.
-
-    One pass over the data: every chunk is reduced to (maximum, number of maxima, sum of the
-    other ``exp(a - maximum)``) and these triples are combined in a tree.  The answer is
-    :func:`scipy.special.logsumexp`'s for real input, to about 1e-15 relative in float64, on
-    every chunking: NaN in a slice gives NaN, ``+inf`` gives ``inf``, a slice of only ``-inf``
-    (or an empty slice) gives ``-inf``, and values next to the largest float do not overflow.
-
-    Parameters
-    ----------
-    a : array_like, dask.array.Array or zarr.Array
-        Real input (bool, integer or floating).
-    axis : None, int or tuple of ints, optional
-        Axes to sum over; by default all.
-    keepdims : bool, optional
-        Keep the reduced axes with size one.
-    split_every : int, optional
-        Partial results combined per task in the tree reduction (default 8).
-
-    Returns
-    -------
-    dask.array.Array
-        float64 for bool and integer input, the input's float dtype otherwise (as scipy).
-
-    Raises
-    ------
-    TypeError
-        For complex, datetime, string or object input.
-    numpy.exceptions.AxisError
-        If an axis is out of range.
-    ValueError
-        For a repeated axis.
-
-    See Also
-    --------
-    scipy.special.logsumexp, softmax, numpy.logaddexp
-
-    Examples
-    --------
-    >>> import numpy as np, dask.array as da
-    >>> from ooc.smooth import logsumexp
-    >>> float(logsumexp(np.arange(10)).compute())
-    9.45862974442671
-    >>> float(np.log(np.sum(np.exp(np.arange(10)))))
-    9.45862974442671
-
-    No overflow where ``exp`` alone would overflow:
-
-    >>> x = da.from_array(np.array([[1000.0, 1000.0, 999.0], [-1.0, -np.inf, 0.0]]), chunks=1)
-    >>> [round(float(v), 6) for v in logsumexp(x, axis=1).compute()]
-    [1000.861995, 0.313262]
-    >>> logsumexp(x, axis=0, keepdims=True).shape
-    (1, 3)
-    >>> float(logsumexp(np.array([0.0, -40.0])).compute())
-    4.248354255291589e-18
-    """
-    x, axes, split_every, zero_d = _prepare(a, axis, split_every)
-    keepdims = keepdims and not zero_d
-    wdtype = _work_dtype(x.dtype)
-    reduced = tuple(sorted(axes))
-    chunk = partial(lse_chunk, axes=reduced, wdtype=wdtype)
-    part = graph.Part("logsumexp", _result_dtype(x.dtype),
-                      partial(lse_finalize, reduced=reduced, keepdims=keepdims,
-                              dtype=_result_dtype(x.dtype)))
-    (out,) = graph.tree_reduction([x], "logsumexp", chunk, lse_combine, [part], reduced, keepdims,
-                                  split_every)
-    return out.reshape(()) if zero_d else out
-
-
-def softmax(a, axis=None, *, split_every=None):
-    """``exp(a) / sum(exp(a))`` along ``axis``, lazily and without overflow.
-
-    The maxima and sums come from one tree reduction (as in :func:`logsumexp`); each output
-    block is then ``exp(a - max) / sum`` of its input block, so the data is read twice in all
-    and nothing is held in memory.  Equal to :func:`scipy.special.softmax` (NaN in a slice with
-    NaN, +inf or only -inf, as there); the result sums to 1 along ``axis``.
-
-    Parameters
-    ----------
-    a : array_like, dask.array.Array or zarr.Array
-        Real input.
-    axis : None, int or tuple of ints, optional
-        Axes the softmax is taken over; by default all.
-    split_every : int, optional
-
-    Returns
-    -------
-    dask.array.Array
-        Same shape and chunks as ``a``; float64 for bool and integer input, the input's float
-        dtype otherwise.
-
-    See Also
-    --------
-    scipy.special.softmax, logsumexp, soft_argmax
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from ooc.smooth import softmax
-    >>> x = np.array([[1.0, 0.5, 0.2, 3.0], [1.0, -1.0, 7.0, 3.0]])
-    >>> p = softmax(x, axis=1)
-    >>> p.compute().round(5)
-    array([[0.10588, 0.06422, 0.04757, 0.78233],
-           [0.00243, 0.00033, 0.97931, 0.01794]])
-    >>> p.sum(axis=1).compute()
-    array([1., 1.])
-    >>> float(softmax(np.array([1000.0, 1000.0]))[0].compute())
-    0.5
-    """
-    x, axes, split_every, zero_d = _prepare(a, axis, split_every)
-    wdtype = _work_dtype(x.dtype)
-    dtype = _result_dtype(x.dtype)
-    reduced = tuple(sorted(axes))
-    chunk = partial(lse_chunk, axes=reduced, wdtype=wdtype)
-    parts = [graph.Part("softmax-max", wdtype, partial(lse_max, dtype=wdtype)),
-             graph.Part("softmax-sum", wdtype, partial(lse_denominator, dtype=wdtype))]
-    shift, denominator = graph.tree_reduction([x], "softmax", chunk, lse_combine, parts, reduced,
-                                              True, split_every)
-    import dask.array as da
-
-    ind = tuple(range(x.ndim))
-    out = da.blockwise(partial(softmax_block, wdtype=wdtype, dtype=dtype), ind,
-                       x, ind, shift, ind, denominator, ind, dtype=dtype,
-                       name="ooc-softmax-" + tokenize(x, reduced, split_every))
-    return out.reshape(()) if zero_d else out
-
-
-def soft_argmax(a, axis=None, *, beta=1.0, split_every=None):
-    """The expected index under ``softmax(beta * a)``: a smooth, differentiable argmax.
-
-    ``sum(i * exp(beta * a[i])) / sum(exp(beta * a[i]))`` along an int ``axis``; for
-    ``axis=None`` or a tuple, the expected coordinate along each reduced axis, in the order the
-    axes are given (all axes in order for None), stacked on a new last axis.  One pass over the
-    data: every chunk gives (maximum of ``beta * a``, sum of ``exp(beta * a - maximum)``, the
-    same sums weighted by each coordinate), combined in a tree.  As ``beta`` grows the answer
-    tends to the argmax (for a unique maximum); ``beta=0`` gives the mean index; a negative
-    ``beta`` gives a soft argmin.
-
-    Parameters
-    ----------
-    a : array_like, dask.array.Array or zarr.Array
-        Real input.
-    axis : None, int or tuple of ints, optional
-    beta : float, optional
-        Inverse temperature (default 1).
-    split_every : int, optional
-
-    Returns
-    -------
-    dask.array.Array of float64
-        The reduced shape for an int ``axis``; the reduced shape plus a last axis of length
-        ``len(axis)`` (``a.ndim`` for None).  NaN where ``beta * a`` holds NaN or ``+inf`` in a
-        slice, or only ``-inf`` (the softmax is NaN there too).
-
-    See Also
-    --------
-    softmax, argmax
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from ooc.smooth import soft_argmax
-    >>> x = np.array([0.1, 0.3, 0.6, 2.1, 0.55])
-    >>> round(float(soft_argmax(x, axis=0).compute()), 3)
-    2.569
-    >>> round(float(soft_argmax(x, axis=0, beta=100.0).compute()), 3)
-    3.0
-    >>> soft_argmax(x).compute().round(3)   # axis=None: one coordinate per axis
-    array([2.569])
-
-    The centre of a blob in a heat map, in (row, column) coordinates:
-
-    >>> heat = np.zeros((5, 7)); heat[1:4, 3:6] = 10.0
-    >>> soft_argmax(heat, axis=(0, 1)).compute().round(3)
-    array([2., 4.])
-    >>> soft_argmax(heat, axis=1).compute().round(3)
-    array([3., 4., 4., 4., 3.])
-    """
-    beta = float(beta)
-    stack = axis is None or isinstance(axis, (tuple, list))
-    x, axes, split_every, zero_d = _prepare(a, axis, split_every)
-    reduced = tuple(sorted(axes))
-    chunk = partial(soft_chunk, axes=axes, beta=beta)
-    part = graph.Part("soft-argmax", np.dtype(np.float64),
-                      partial(soft_finalize, reduced=reduced, stack=stack),
-                      extra=((len(axes),),) if stack else ())
-    (out,) = graph.tree_reduction([x], "soft-argmax", chunk, soft_combine, [part], reduced, False,
-                                  split_every)
-    return out
+        coords = [np.squeeze(np.where(ok, w / total, np.nan), axis=call.reduced)
+                  for w in part[2:]]
+    return np.stack(coords, axis=-1) if call.stack else coords[0]

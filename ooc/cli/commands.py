@@ -1,0 +1,332 @@
+"""What each ``ooc`` command does: one driver for every reduction (open -> lazy result -> print
+or write), and ``info`` and ``demo``."""
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import api, runtime
+from .. import demo as demo_module
+from ..axes import result_shape
+from ..errors import OutputLocationError
+from ..store import results
+from ..store.info import info as store_info
+from ..store.inputs import open as open_store
+from ..store.inputs import source_of
+from ..store.locations import display
+from .output import (axis_words, coords_for_axis, fmt_value, jsonable, label, print_info,
+                     print_json, print_time)
+from .parser import PAIRS
+
+__all__ = ["UsageError", "MAX_PRINT", "reduce", "info", "demo"]
+
+MAX_PRINT = 10_000  # elements of a result printed at most; larger results need --out
+
+
+class UsageError(Exception):
+    """Bad command line: exit status 2."""
+
+
+# ----------------------------------------------------------------------------------------------
+# arguments
+
+def _axis_of(args):
+    """The axis given by (possibly repeated) ``--axis`` options: None, an int or a tuple."""
+    given = args.axis
+    if not isinstance(given, list):
+        return given
+    if len(given) == 1:
+        return given[0]
+    if any(v is None for v in given):
+        raise UsageError("--axis none cannot be combined with other axes")
+    return tuple(x for v in given for x in (v if isinstance(v, tuple) else (v,)))
+
+
+def _resolve_axis(axis, ndim, where):
+    """``(axis, axes)``: the axis normalized to None, an int or a tuple of non-negative ints (in the
+    order given), and the tuple of the axes it names (every axis for None)."""
+    if axis is None:
+        return None, tuple(range(ndim))
+    many = isinstance(axis, tuple)
+    given = axis if many else (axis,)
+    n = max(ndim, 1)
+    for ax in given:
+        if not -n <= ax < n:
+            raise UsageError(f"--axis {ax} is out of range for {where} with "
+                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
+    axes = tuple(ax % n for ax in given)
+    if len(set(axes)) != len(axes):
+        raise UsageError(f"--axis {','.join(str(ax) for ax in given)}: an axis is repeated")
+    if ndim == 0:
+        return None, ()
+    return (axes if many else axes[0]), axes
+
+
+def _check_out_args(args):
+    """Usage errors of --out/--out-path, before any input is opened."""
+    if args.out_path and not args.out:
+        raise UsageError("--out-path needs --out")
+    if args.out and str(args.out).endswith(".zip") and (args.memory_limit or args.scheduler not in (
+            None, "threads", "threading", "synchronous", "sync", "single-threaded")):
+        raise UsageError("--out to a .zip store needs --scheduler threads or synchronous (one "
+                         "process must write the zip); write a directory store instead")
+    if not args.out:
+        return
+    for opt in ("store", "values"):  # every input: STORE, and --values of take-at-argmax/-argmin
+        src = getattr(args, opt, None)
+        if src is not None:
+            try:
+                results.check_output_location(args.out, args.out_path, src)
+            except OutputLocationError as e:
+                raise UsageError(str(e)) from None
+
+
+@contextlib.contextmanager
+def _session(args):
+    """The scheduler of one command; yields the distributed Client, or None."""
+    with contextlib.ExitStack() as stack:
+        try:
+            session = stack.enter_context(runtime.scheduler_context(
+                args.scheduler, args.workers, args.memory_limit, tls_ca_file=args.tls_ca_file,
+                tls_cert=args.tls_cert, tls_key=args.tls_key))
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        yield session.client
+
+
+# ----------------------------------------------------------------------------------------------
+# what each reduction computes, prints and writes
+
+@dataclass
+class Output:
+    """One array a command writes under --out."""
+
+    lazy: object
+    function: str
+    path: str | None
+    dtype: object = None
+    attrs: dict | None = None
+    layout: tuple | None = None
+
+
+@dataclass
+class Plan:
+    """A reduction command, resolved: the record printed, the lazy results, the arrays written."""
+
+    head: str
+    base: dict
+    lazy: tuple                          # computed and printed without --out
+    outputs: list = field(default_factory=list)
+    show: object = None                  # show(values) prints the computed ``lazy``
+    empty: dict = field(default_factory=dict)   # record entries when written to --out
+    out_paths: dict = field(default_factory=dict)
+    shape: tuple = ()
+
+
+def _layout_of(lazy):
+    """(shape, chunks) of a Dask result for the Zarr array it is stored into."""
+    return tuple(lazy.shape), tuple(max(1, c[0]) if c else 1 for c in lazy.chunks)
+
+
+def _plan_arg(args, a, axis, axes, where):
+    """argmax, argmin, nanargmax, nanargmin, max-argmax and min-argmin."""
+    name = args.command
+    pair = name in PAIRS
+    fname = name.replace("-", "_")
+    keepdims = args.keepdims
+    skipna = getattr(args, "skipna", False) or name.startswith("nan")
+    rshape = result_shape(a.shape, axes, keepdims)
+    if not args.out and math.prod(rshape) > MAX_PRINT:
+        raise UsageError(f"the result of {name} over {where} along axis {axis} has shape "
+                         f"{rshape} ({math.prod(rshape)} elements), too large to print: pass "
+                         "--out OUT_STORE")
+    pairfn = api.max_argmax if "max" in name else api.min_argmin
+    values, indices = pairfn(a, axis=axis, keepdims=keepdims, skipna=skipna)
+    base = {"function": fname, "store": None, "path": None, "shape": list(a.shape),
+            "dtype": str(a.dtype), "axis": axis, "keepdims": keepdims}
+    if pair:
+        base["skipna"] = bool(skipna)
+    layout = _layout_of(indices) if isinstance(axis, tuple) else None
+    plan = Plan(f"{name} of {where}: shape {tuple(a.shape)} {a.dtype}, axis {axis}", base,
+                (values, indices), empty={"index": None, "coords": None, "value": None},
+                shape=rshape)
+    if not pair:
+        plan.outputs = [Output(indices, name, args.out_path, layout=layout)]
+    else:
+        prefix = (args.out_path or "").strip("/")
+        ipath = f"{prefix}/indices" if prefix else "indices"
+        vpath = f"{prefix}/values" if prefix else "values"
+        plan.outputs = [
+            Output(values, fname, vpath, a.dtype, {"role": "values", "skipna": bool(skipna)},
+                   layout),
+            Output(indices, fname, ipath, None, {"role": "indices", "skipna": bool(skipna)},
+                   layout)]
+        plan.out_paths = {"indices_path": ipath, "values_path": vpath}
+
+    def show(computed):
+        vals, idx = (np.asarray(c) for c in computed)
+        if axis is None:
+            flat = int(idx.reshape(-1)[0])
+            coords = tuple(int(c) for c in api.unravel_index(flat, a.shape)) if a.ndim else ()
+            value = vals.reshape(-1)[0]
+            rec = dict(base, index=idx.tolist() if keepdims else flat, coords=list(coords),
+                       value=jsonable(value))
+            lines = [f"  index   {flat}", f"  coords  {coords}", f"  value   {fmt_value(value)}"]
+        else:
+            coords = coords_for_axis(idx, axes, a.shape, keepdims, api.unravel_index)
+            rec = dict(base, index=jsonable(idx), coords=jsonable(coords), value=jsonable(vals))
+            lines = [f"  index ({axis_words(axis)}), shape {idx.shape}:",
+                     "    " + fmt_value(idx).replace("\n", "\n    "), "  value:",
+                     "    " + fmt_value(vals).replace("\n", "\n    ")]
+        return rec, lines
+
+    plan.show = show
+    return plan
+
+
+def _plan_other(args, a, axis, axes, where):
+    """take-at-argmax, take-at-argmin, logsumexp, soft-argmax and softmax."""
+    name = args.command
+    fname = name.replace("-", "_")
+    keepdims = bool(getattr(args, "keepdims", False))
+    base = {"function": fname, "store": None, "path": None, "shape": list(a.shape),
+            "dtype": str(a.dtype), "axis": axis}
+    if hasattr(args, "keepdims"):
+        base["keepdims"] = keepdims
+    attrs = {}
+    head = f"{name} of {where}: shape {tuple(a.shape)} {a.dtype}, axis {axis}"
+    if name.startswith("take-at"):
+        v = open_store(args.values, args.values_path,
+                       allow_unsafe_codecs=args.allow_unsafe_codecs)
+        vurl, vpath = source_of(v)
+        if tuple(v.shape) != tuple(a.shape):
+            raise UsageError(f"--values {label(vurl, vpath)} has shape {tuple(v.shape)}, "
+                             f"{where} has shape {tuple(a.shape)}: they must match")
+        base.update(values_store=vurl, values_path=vpath, values_dtype=str(v.dtype),
+                    skipna=bool(args.skipna))
+        attrs = {"values_store": vurl, "values_path": vpath, "skipna": bool(args.skipna)}
+        head += f", values {label(vurl, vpath)} {v.dtype}"
+        lazy = getattr(api, fname)(v, a, axis, keepdims=keepdims, skipna=args.skipna)
+    elif name == "logsumexp":
+        lazy = api.logsumexp(a, axis, keepdims=keepdims)
+    elif name == "soft-argmax":
+        base["beta"] = attrs["beta"] = args.beta
+        head += f", beta {args.beta}"
+        lazy = api.soft_argmax(a, axis, beta=args.beta)
+    else:
+        lazy = api.softmax(a, axis)
+    if not args.out and lazy.size > MAX_PRINT:
+        raise UsageError(f"the result of {name} over {where} along axis {axis} has "
+                         f"shape {tuple(lazy.shape)} ({lazy.size} elements), too large to print: "
+                         "pass --out OUT_STORE")
+    # create_result shapes results of an int or None axis; the others get their layout from lazy
+    own = (isinstance(axis, tuple) or name == "softmax"
+           or (name == "soft-argmax" and axis is None))
+    plan = Plan(head, base, (lazy,), empty={"value": None}, shape=tuple(lazy.shape))
+    plan.outputs = [Output(lazy, fname, args.out_path, lazy.dtype, attrs,
+                           _layout_of(lazy) if own else None)]
+
+    def show(computed):
+        value = np.asarray(computed[0])
+        rec = dict(base, value=jsonable(value))
+        if name == "soft-argmax" and axis is None:
+            lines = [f"  coords  {tuple(jsonable(value))}"]
+        elif value.ndim == 0:
+            lines = [f"  value   {fmt_value(value)}"]
+        else:
+            what = ("expected coordinates" if name == "soft-argmax" and isinstance(axis, tuple)
+                    else "value")
+            lines = [f"  {what}, shape {value.shape}:",
+                     "    " + fmt_value(value).replace("\n", "\n    ")]
+        return rec, lines
+
+    plan.show = show
+    return plan
+
+
+def _write(args, a, axis, plan, client):
+    """Create (or resume) the output arrays, write them chunk by chunk, mark them complete."""
+    keepdims = bool(getattr(args, "keepdims", False))
+    with results.output_target(args.out, args.overwrite) as (target, created):
+        arrays = []
+        for o in plan.outputs:
+            z, new = results.new_result(target, a, function=o.function, axis=axis,
+                                        keepdims=keepdims, path=o.path, overwrite=args.overwrite,
+                                        dtype=o.dtype, attrs=o.attrs, layout=o.layout)
+            if new:
+                created.append(z)
+            arrays.append(z)
+        lazies = [o.lazy for o in plan.outputs]
+        if lazies[0].ndim == 0:
+            computed = runtime.compute(*lazies, progress=args.progress, client=client)
+            for z, v in zip(arrays, computed):
+                z[...] = v
+        else:
+            runtime.store([results.aligned(lazy, z) for lazy, z in zip(lazies, arrays)], arrays,
+                          progress=args.progress, client=client)
+        for z in arrays:
+            results.mark_complete(z)
+    return {"out": display(args.out), "out_path": args.out_path, **plan.out_paths}
+
+
+def reduce(args):
+    """Every reduction command: open -> lazy result -> print, or write to --out."""
+    name = args.command
+    axis = _axis_of(args)
+    if name == "softmax" and not args.out:
+        raise UsageError("the softmax is as large as its input: pass --out OUT_STORE")
+    _check_out_args(args)
+    a = open_store(args.store, args.path, allow_unsafe_codecs=args.allow_unsafe_codecs)
+    url, apath = source_of(a)
+    where = label(url, apath)
+    axis, axes = _resolve_axis(axis, a.ndim, where)
+    planner = _plan_other if name.startswith("take-at") or name in (
+        "logsumexp", "soft-argmax", "softmax") else _plan_arg
+    plan = planner(args, a, axis, axes, where)
+    plan.base.update(store=url, path=apath)
+
+    t0 = time.perf_counter()
+    with _session(args) as client:
+        if args.out:
+            written = _write(args, a, axis, plan, client)
+            elapsed = time.perf_counter() - t0
+            rec = dict(plan.base, **plan.empty, **written, seconds=round(elapsed, 3))
+            if args.json:
+                print_json(rec)
+                return 0
+            print(plan.head)
+            for k, what in (("out", "out"), ("out_path", "path"), ("indices_path", "indices"),
+                            ("values_path", "values")):
+                if rec.get(k):
+                    print(f"  {what:8s}{rec[k]}")
+            dtype = f" {plan.lazy[-1].dtype}" if len(plan.lazy) == 1 else ""
+            print(f"  result  shape {tuple(plan.shape)}{dtype} written chunk by chunk")
+            print_time(a.nbytes, elapsed)
+            return 0
+        computed = runtime.compute(*plan.lazy, progress=args.progress, client=client)
+    elapsed = time.perf_counter() - t0
+    rec, lines = plan.show(computed)
+    if args.json:
+        print_json(rec)
+        return 0
+    print(plan.head)
+    for line in lines:
+        print(line)
+    print_time(a.nbytes, elapsed)
+    return 0
+
+
+def info(args):
+    """``ooc info``."""
+    print_info(store_info(args.store, args.path), args.json)
+    return 0
+
+
+def demo(args):
+    """``ooc demo``."""
+    return demo_module.run(directory=args.dir, size=args.size, keep=args.keep or bool(args.dir),
+                           workers=args.workers, show_progress=args.progress)
