@@ -149,3 +149,32 @@ def test_gil_released():
     inside = [x for x in ticks if span["start"] < x < span["end"]]
     # with the GIL held for each call, this thread could only tick between the three calls
     assert len(inside) > 100
+
+
+def test_explicit_build_the_cpu_cannot_run_is_a_clear_error(monkeypatch):
+    """OOC_KERNELS=avx512 on a CPU without AVX-512: an error naming the missing features, not an
+    illegal instruction."""
+    monkeypatch.setattr(table, "_cpu_features", lambda: {"AVX2": True, "FMA3": True, "F16C": True})
+    with pytest.raises(RuntimeError, match="AVX512F, AVX512BW"):
+        table.load_kernels("avx512")
+    monkeypatch.setenv("OOC_KERNELS", "avx512")
+    with pytest.raises(RuntimeError, match="lacks: AVX512F"):
+        table.load_kernels()
+    assert table.load_kernels("avx2").__name__.endswith("_kernels_avx2")
+    with pytest.raises(ValueError, match="unknown kernel build"):
+        table.load_kernels("avx9000")
+
+
+def test_split_every_follows_dask_config():
+    """With dask's split_every set, the combine tree takes that many partial results per task."""
+    import dask
+    import dask.array as da
+
+    import ooc
+    x = da.zeros(64, chunks=1)
+    with dask.config.set(split_every=4):
+        graph = dict(ooc.argmax(x).__dask_graph__())
+    combines = [k for k in graph if isinstance(k, tuple) and k[0].startswith("ooc-combine0")]
+    assert len(combines) == 16
+    graph = dict(ooc.argmax(x).__dask_graph__())
+    assert len([k for k in graph if isinstance(k, tuple) and k[0].startswith("ooc-combine0")]) == 8

@@ -54,6 +54,7 @@ _WHY = {
     "categorize": "it decodes chunks into Python objects (object dtype)",
 }
 
+
 def _codec_ids_v2(meta: dict) -> list[str]:
     out = []
     for c in list(meta.get("filters") or ()) + [meta.get("compressor")]:
@@ -61,6 +62,7 @@ def _codec_ids_v2(meta: dict) -> list[str]:
             continue
         out.append(str(c.get("id")) if isinstance(c, dict) else repr(c))
     return out
+
 
 def _codec_names_v3(codecs) -> list[str]:
     out = []
@@ -78,6 +80,7 @@ def _codec_names_v3(codecs) -> list[str]:
             out += _codec_names_v3(conf.get("index_codecs"))
     return out
 
+
 def unsafe_codecs(meta: dict) -> list[str]:
     """Names of the codecs in array metadata ``meta`` (a ``.zarray`` or ``zarr.json`` document)
     that are not on ooc's safe list, in the order they appear."""
@@ -88,6 +91,7 @@ def unsafe_codecs(meta: dict) -> list[str]:
         names += [f"storage transformer {t.get('name') if isinstance(t, dict) else t}"
                   for t in meta.get("storage_transformers") or ()]
     return [n for n in names if n not in safe]
+
 
 def _message(where: str, bad: list[str]) -> str:
     parts = []
@@ -100,6 +104,7 @@ def _message(where: str, bad: list[str]) -> str:
             "store, pass allow_unsafe_codecs=True to ooc.open (command line: "
             "--allow-unsafe-codecs).")
 
+
 def check_array(z, where: str, allow_unsafe_codecs: bool = False) -> None:
     """Raise :class:`UnsafeStoreError` if zarr array ``z`` names a codec off the safe list."""
     if allow_unsafe_codecs:
@@ -111,6 +116,7 @@ def check_array(z, where: str, allow_unsafe_codecs: bool = False) -> None:
     bad = unsafe_codecs(meta)
     if bad:
         raise UnsafeStoreError(_message(where, bad))
+
 
 def explain_unreadable(store, path, where: str) -> UnsafeStoreError | None:
     """When zarr cannot parse an array's metadata, look at the raw documents: an error explaining

@@ -24,6 +24,7 @@ def native_chunks(z) -> tuple[int, ...]:
     shards = getattr(z, "shards", None)
     return tuple(shards) if shards else tuple(z.chunks)
 
+
 class ZarrChunkSource:
     """Array-like over one Zarr array that Dask reads chunk-aligned blocks from.
 
@@ -103,6 +104,7 @@ class ZarrChunkSource:
         a = self[tuple(slice(None) for _ in self.shape)]
         return a if dtype is None else a.astype(dtype)
 
+
 def _chunk_keys(z, slices):
     """Store keys of the chunks that ``slices`` ((start, stop) per axis, or None) touch."""
     if slices is None:
@@ -112,10 +114,12 @@ def _chunk_keys(z, slices):
     keys = [z.metadata.encode_chunk_key(c) for c in itertools.islice(itertools.product(*ranges), 4)]
     return [f"{prefix}/{k}" if prefix else k for k in keys]
 
+
 def _chunk_error(where, keys, e):
     """StoreError for a chunk that could not be read: '<store>: cannot read chunk <key>: ...'."""
     what = f"chunk {keys[0]}" if len(keys) == 1 else f"one of the chunks {', '.join(keys)}"
     return StoreError(f"{where}: cannot read {what}: {type(e).__name__}: {' '.join(str(e).split())}")
+
 
 def _as_slices(key, shape):
     """Key -> tuple of (start, stop) with unit steps, or None if it is anything fancier."""
@@ -130,6 +134,7 @@ def _as_slices(key, shape):
             return None
         out.append((start, stop))
     return tuple(out)
+
 
 class ChunkPlan:
     """How to fetch and decode one stored chunk without zarr's codec pipeline."""
@@ -236,9 +241,11 @@ class ChunkPlan:
 
 _NATIVE = "<" if np.little_endian else ">"
 
+
 def _Blosc():
     import numcodecs
     return numcodecs.Blosc
+
 
 def _check_blosc_length(raw):
     """c-blosc trusts the compressed size in a chunk's header: a truncated chunk is read past its
@@ -250,10 +257,12 @@ def _check_blosc_length(raw):
     if cbytes > len(raw):
         raise ValueError(f"truncated blosc chunk: its header says {cbytes} bytes, {len(raw)} stored")
 
+
 def _order_of(dtype) -> str:
     """'<', '>' or '|' (no byte order) for a numpy dtype, with '=' resolved to the machine's."""
     bo = np.dtype(dtype).byteorder
     return _NATIVE if bo == "=" else bo
+
 
 def make_plan(z):
     """A ChunkPlan for the layouts the direct path covers, else None (zarr reads it)."""

@@ -22,6 +22,7 @@ def _codec_names(z) -> list[str]:
         return out
     return [_codec_str(c) for c in meta.codecs]
 
+
 def _codec_str(codec) -> str:
     """``zstd(level=3, checksum=False)`` for a v3 codec object."""
     try:
@@ -35,6 +36,7 @@ def _codec_str(codec) -> str:
         return f"{d['name']}({inner})"
     except Exception:  # pragma: no cover
         return repr(codec)
+
 
 def info(store, path=None, *, storage_options=None) -> dict:
     """Describe one array of a store without reading its chunks' contents.

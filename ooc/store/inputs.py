@@ -27,6 +27,7 @@ def source_of_layer(name):
     """``(store url, path)`` of the array :func:`open` made with graph layer ``name``, or None."""
     return _SOURCES.get(name)
 
+
 def open_node(store, path, storage_options=None, allow_unsafe_codecs=False):
     """Open the Zarr array at ``path`` in ``store``, read-only. Returns (zarr.Array, url, path)."""
     import zarr
@@ -85,6 +86,7 @@ def open_node(store, path, storage_options=None, allow_unsafe_codecs=False):
             path = f"{path}/{sub}" if path else sub
     return node, url, path
 
+
 def array_paths(group) -> list[str]:
     import zarr
     out = []
@@ -95,6 +97,7 @@ def array_paths(group) -> list[str]:
     except Exception:  # a store that cannot be listed (plain HTTP without consolidated metadata)
         return []
     return sorted(out)
+
 
 def _normalize_chunks(z, chunks) -> tuple[int, ...]:
     """Dask chunk sizes per axis: the store's chunks, or whole multiples of them."""
@@ -125,6 +128,7 @@ def _normalize_chunks(z, chunks) -> tuple[int, ...]:
                              "each stored chunk would be decoded more than once")
         out.append(c)
     return tuple(out)
+
 
 def open(store, path=None, *, chunks=None, storage_options=None, fast=True,  # noqa: A001
          allow_unsafe_codecs=False):
@@ -204,11 +208,13 @@ def open(store, path=None, *, chunks=None, storage_options=None, fast=True,  # n
     _SOURCES[a.name] = (url, apath)
     return a
 
+
 def _metadata_token(z):
     try:
         return repr(z.metadata.to_dict())
     except Exception:  # pragma: no cover
         return repr((z.shape, z.dtype, z.chunks))
+
 
 def source_of(a):
     """Return ``(store url, path)`` of an array made by :func:`open`, else ``(None, None)``.
@@ -230,6 +236,7 @@ def source_of(a):
     except Exception:  # pragma: no cover
         pass
     return None, None
+
 
 def as_dask_array(a, *, chunks=None):
     """Return ``a`` as a dask.array.Array without reading its data.

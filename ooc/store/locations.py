@@ -11,13 +11,17 @@ import os
 import pathlib
 import zipfile
 
+from fsspec.core import split_protocol
+
 from ..errors import StoreError, StoreNotFoundError
 
 __all__ = ["is_url", "display", "store_url", "local_path", "open_store", "location", "same_store"]
 
 
 def is_url(s: str) -> bool:
-    return "://" in s or "::" in s
+    """True for an fsspec URL (``s3://...``, ``simplecache::s3://...``), False for a path."""
+    return split_protocol(s)[0] is not None
+
 
 def display(store) -> str:
     """A short human name for a store argument (path, URL or object)."""
@@ -31,6 +35,7 @@ def display(store) -> str:
     except Exception:  # pragma: no cover - best effort only
         pass
     return store_url(store)
+
 
 def store_url(store) -> str:
     import zarr.storage as zs
@@ -50,16 +55,19 @@ def store_url(store) -> str:
         return f"{protocol}://{path.lstrip('/')}" if protocol != "file" else str(path)
     return repr(store)
 
+
 def local_path(store) -> str | None:
     """Local filesystem path for a path / file:// URL argument, else None."""
     if isinstance(store, os.PathLike):
         return os.fspath(store)
     if isinstance(store, str):
-        if store.startswith("file://"):
-            return store[len("file://"):]
-        if not is_url(store):
+        protocol, path = split_protocol(store)
+        if protocol in ("file", "local"):
+            return path
+        if protocol is None:
             return store
     return None
+
 
 def open_store(store, storage_options=None):
     """Return (read-only zarr store object, url string) for a path, URL or store object."""
@@ -94,6 +102,7 @@ def open_store(store, storage_options=None):
 _PIP_NAMES = {"smbclient": "smbprotocol", "fsspec_xrootd": "fsspec-xrootd",
               "lakefs_spec": "lakefs-spec"}
 
+
 def _install_hint(url, e):
     """' (pip install PACKAGE)' for a URL whose fsspec backend is not installed: the module that
     failed to import (fsspec keeps it as the cause), else the backend's top-level package."""
@@ -114,6 +123,7 @@ def _install_hint(url, e):
     pkg = pkg.split(".")[0]
     return f" (pip install {_PIP_NAMES.get(pkg, pkg)} for {scheme}:// URLs)"
 
+
 def location(store):
     """Comparable location of a store argument: ('local', realpath) or ('url', normalized)."""
     import zarr
@@ -130,6 +140,7 @@ def location(store):
     if isinstance(store, zs.ZipStore):
         return ("local", os.path.realpath(store.path))
     return ("url", store_url(store).rstrip("/"))
+
 
 def same_store(a, b) -> bool:
     """True if stores ``a`` and ``b`` are the same, or one lies inside the other.

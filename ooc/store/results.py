@@ -31,6 +31,7 @@ def _norm_axis(axis, ndim):
         return None
     return normalize_axis(axis, ndim)
 
+
 def chunk_sizes(like):
     chunks = getattr(like, "chunks", None)
     if chunks is None:
@@ -38,6 +39,7 @@ def chunk_sizes(like):
     if chunks and isinstance(chunks[0], tuple):   # dask: tuple of tuples
         return tuple(max(c[0], 1) if c else 1 for c in chunks)
     return tuple(chunks)
+
 
 def create_result(store, like, *, function="argmax", axis=None, keepdims=False, path=None,
                   dtype=None, overwrite=False, source=None, zarr_format=3, compressors="auto",
@@ -168,12 +170,14 @@ def is_incomplete(z) -> bool:
     meta = z.attrs.get("ooc") if hasattr(z, "attrs") else None
     return isinstance(meta, dict) and meta.get("complete") is False
 
+
 def status(attrs) -> str | None:
     """``"complete"``, ``"incomplete"`` or None (not an ooc result) from an attributes mapping."""
     meta = attrs.get("ooc") if attrs is not None else None
     if not isinstance(meta, dict) or "complete" not in meta:
         return None
     return "complete" if meta["complete"] else "incomplete"
+
 
 def _set_complete(z, value: bool) -> None:
     meta = dict(z.attrs.get("ooc") or {})
@@ -184,13 +188,16 @@ def _set_complete(z, value: bool) -> None:
         warnings.filterwarnings("ignore", message="Duplicate name")  # zip: the last entry wins
         z.attrs.update({"ooc": meta})
 
+
 def mark_incomplete(z) -> None:
     """Mark ``z`` incomplete (before writing its first chunk)."""
     _set_complete(z, False)
 
+
 def mark_complete(z) -> None:
     """Mark ``z`` complete (after its last chunk was written)."""
     _set_complete(z, True)
+
 
 def _is_zarr_array(z) -> bool:
     try:
@@ -198,6 +205,7 @@ def _is_zarr_array(z) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return isinstance(z, zarr.Array)
+
 
 @contextlib.contextmanager
 def writing(*arrays):
@@ -211,6 +219,7 @@ def writing(*arrays):
         mark_complete(z)
 
 _LAYOUT_IGNORED = ("version", "complete")
+
 
 def _open_existing(store, path):
     """The zarr array at ``store``/``path`` opened for writing, or None if there is none."""
@@ -226,6 +235,7 @@ def _open_existing(store, path):
         return zarr.open_array(store, path=path, mode="r+")
     except Exception:
         return None
+
 
 def create_or_resume(store, like, *, path=None, overwrite=False, **kwargs):
     """:func:`create_result`, or the incomplete result an interrupted run of the same
