@@ -163,15 +163,6 @@ def test_right_where_numpy_is_wrong(index_shape, target, order, record_property)
     record_property("numpy_wrong", int(sum((t != w).sum() for t, w in zip(theirs, want))))
 
 
-@pytest.mark.xfail(strict=False, reason="numpy 2.4's np.unravel_index repeats stale coordinates "
-                   "past element 8193 of these index arrays; ooc must not inherit that")
-@pytest.mark.parametrize("index_shape, target, order", BUGGY, ids=BUGGY_IDS)
-def test_numpy_itself_on_the_buggy_cases(index_shape, target, order):
-    """Documents numpy's bug: XFAIL while numpy is wrong, XPASS (not an error) once fixed."""
-    x = buggy_input(index_shape, target)
-    assert_same(np.unravel_index(x, target, order), oracle(x, target, order))
-
-
 @pytest.mark.parametrize("row", [8192, 8193, 9000, 9999])
 def test_out_of_range_anywhere_is_refused(row):
     x = np.zeros((10000, 1), np.intp)  # numpy 2.4 misses the bad index past row 8193
