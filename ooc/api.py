@@ -12,11 +12,10 @@ from functools import partial
 import numpy as np
 from dask.base import tokenize
 
-from . import coords, graph, runtime
+from . import coords, graph, lse_steps, runtime
 from .axes import normalize_axis, normalize_split_every, result_shape
 from .reductions import REDUCTIONS, Call, steps
 from .store import results
-from .lse_steps import softmax_block
 from .store.inputs import as_dask_array
 
 __all__ = ["argmax", "argmin", "nanargmax", "nanargmin", "max_argmax", "min_argmin",
@@ -78,6 +77,26 @@ def reduce(name, a, axis=None, *, keepdims=False, split_every=None, payloads=(),
     if zero_d:
         outs = tuple(o.reshape(()) for o in outs)
     return outs
+
+
+def _no_axes(axis):
+    return isinstance(axis, (tuple, list)) and len(axis) == 0
+
+
+def _elementwise_input(name, a):
+    """``a`` as a Dask array, checked as :func:`prepare` checks it, for ``axis=()``."""
+    refuse_masked(a)
+    accepts = REDUCTIONS[name].accepts
+    if isinstance(getattr(a, "dtype", None), np.dtype):
+        accepts(a.dtype)
+    x = as_dask_array(a)
+    accepts(x.dtype)
+    return x
+
+
+def _softmax_of_one(block):
+    dtype = lse_steps.result_dtype(block.dtype)
+    return np.where(np.isfinite(block), dtype.type(1), dtype.type(np.nan)).astype(dtype)
 
 
 def _payloads(values, key):
@@ -371,7 +390,7 @@ def logsumexp(a, axis=None, *, keepdims=False, split_every=None):
     a : array_like, dask.array.Array or zarr.Array
         Real input (bool, integer or floating).
     axis : None, int or tuple of ints, optional
-        Axes to sum over; by default all.
+        Axes to sum over; by default all; ``()`` gives the input itself, as scipy.
     keepdims : bool, optional
         Keep the reduced axes with size one.
     split_every : int, optional
@@ -414,6 +433,9 @@ def logsumexp(a, axis=None, *, keepdims=False, split_every=None):
     >>> float(logsumexp(np.array([0.0, -40.0])).compute())
     4.248354255291589e-18
     """
+    if _no_axes(axis):   # scipy: nothing to sum, the input itself
+        x = _elementwise_input("logsumexp", a)
+        return x.astype(lse_steps.result_dtype(x.dtype))
     (out,) = reduce("logsumexp", a, axis, keepdims=keepdims, split_every=split_every)
     return out
 
@@ -431,7 +453,8 @@ def softmax(a, axis=None, *, split_every=None):
     a : array_like, dask.array.Array or zarr.Array
         Real input.
     axis : None, int or tuple of ints, optional
-        Axes the softmax is taken over; by default all.
+        Axes the softmax is taken over; by default all; ``()`` gives 1 where ``a`` is finite
+        and NaN elsewhere, as scipy.
     split_every : int, optional
 
     Returns
@@ -460,12 +483,16 @@ def softmax(a, axis=None, *, split_every=None):
     """
     import dask.array as da
 
+    if _no_axes(axis):   # scipy: exp(a - a) / 1, so 1 where a is finite and NaN elsewhere
+        x = _elementwise_input("softmax", a)
+        dtype = lse_steps.result_dtype(x.dtype)
+        return x.map_blocks(_softmax_of_one, dtype=dtype, meta=np.empty((0,) * x.ndim, dtype))
     x, axes, split_every, zero_d = prepare("softmax", a, axis, split_every)
     shift, denominator = reduce("softmax", x, axes, keepdims=True, split_every=split_every)
     call = Call(axes, tuple(x.shape), x.dtype, keepdims=True)
     dtype = REDUCTIONS["logsumexp"].outputs[0].dtype(x.dtype)
     ind = tuple(range(x.ndim))
-    out = da.blockwise(partial(softmax_block, call=call), ind, x, ind, shift, ind,
+    out = da.blockwise(partial(lse_steps.softmax_block, call=call), ind, x, ind, shift, ind,
                        denominator, ind, dtype=dtype,
                        name="ooc-softmax-" + tokenize(x, call.reduced, split_every))
     return out.reshape(()) if zero_d else out
@@ -522,9 +549,11 @@ def soft_argmax(a, axis=None, *, beta=1.0, split_every=None):
     >>> soft_argmax(heat, axis=1).compute().round(3)
     array([3., 4., 4., 4., 3.])
     """
+    beta = float(beta)
+    if not math.isfinite(beta):
+        raise ValueError(f"beta must be a finite number, got {beta}")
     stack = axis is None or isinstance(axis, (tuple, list))
-    (out,) = reduce("soft-argmax", a, axis, split_every=split_every, beta=float(beta),
-                    stack=stack)
+    (out,) = reduce("soft-argmax", a, axis, split_every=split_every, beta=beta, stack=stack)
     return out
 
 

@@ -43,8 +43,8 @@ def work_dtype(dtype):
     dtype = np.dtype(dtype)
     if dtype.kind in "biu":
         return np.dtype(np.float64)
-    if dtype.kind == "f":
-        return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
+    if dtype.kind == "f":   # in native byte order: ufuncs compute in nothing else
+        return np.dtype(np.float32) if dtype.itemsize < 4 else dtype.newbyteorder("=")
     raise TypeError(f"ooc.logsumexp, softmax and soft_argmax need real numbers (bool, integer or "
                     f"floating); got dtype {dtype}")
 
@@ -52,7 +52,7 @@ def work_dtype(dtype):
 def result_dtype(dtype):
     """scipy's result dtype: float64 for bool and integers, the float dtype itself otherwise."""
     dtype = np.dtype(dtype)
-    return np.dtype(np.float64) if dtype.kind in "biu" else dtype
+    return np.dtype(np.float64) if dtype.kind in "biu" else dtype.newbyteorder("=")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ import os
 import resource
 import sys
 
-from .errors import ClusterError
+from .errors import ClusterError, StoreError
 from .store.inputs import source_of_layer
 from .store.locations import local_path
 
@@ -208,6 +208,9 @@ def compute(*collections, progress=None, client=None, check=True):
     """
     if client is None:
         import dask
+        import dask.multiprocessing
+        if check and dask.base.get_scheduler(collections=collections) is dask.multiprocessing.get:
+            _refuse_memory_stores(collections, "the processes scheduler's worker processes")
         with progress_bar(progress):
             return dask.compute(*collections)
     if check:
@@ -232,7 +235,7 @@ def store(sources, targets, progress=None, client=None):
     if client is not None:
         check_reachable(client, sources, targets)
     compute(da.store(sources, targets, lock=False, compute=False), progress=progress,
-            client=client, check=False)
+            client=client, check=client is None)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,6 +251,14 @@ def _stores_read_by(collections):
             if src is not None and src not in found:
                 found.append(src)
     return found
+
+
+def _refuse_memory_stores(collections, who):
+    for url, _path in _stores_read_by(collections):
+        if url.startswith("memory://"):
+            raise StoreError(f"{url}: a memory:// store lives in this process only; {who} "
+                             "cannot read it (use the threads or synchronous scheduler, or a "
+                             "store on disk)")
 
 
 def _local_target(target):

@@ -51,7 +51,7 @@ import sys
 from ..errors import StoreError
 from . import commands
 from .output import label
-from .parser import build_parser, parse_size
+from .parser import build_parser, join_negative_axes, parse_size
 
 __all__ = ["main", "parse_size"]
 
@@ -60,7 +60,8 @@ def main(argv=None) -> int:
     """Run the ``ooc`` command line; returns the exit status (see the module docstring)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(join_negative_axes(sys.argv[1:] if argv is None else
+                                                    [str(a) for a in argv]))
     except SystemExit as e:  # argparse: 2 for usage errors, 0 for --help
         return int(e.code) if isinstance(e.code, int) else 2
     debug = getattr(args, "debug", False)

@@ -26,6 +26,8 @@ def jsonable(v):
         return [jsonable(x) for x in v]
     if isinstance(v, (list, tuple)):
         return [jsonable(x) for x in v]
+    if isinstance(v, (np.datetime64, np.timedelta64)):   # (np.timedelta64 is an np.integer)
+        return str(v)
     if isinstance(v, (np.bool_, bool)):
         return bool(v)
     if isinstance(v, (np.integer, int)):
@@ -35,7 +37,9 @@ def jsonable(v):
         return f if math.isfinite(f) else str(f)
     if isinstance(v, (np.complexfloating, complex)):
         return str(complex(v))
-    if isinstance(v, (np.datetime64, np.timedelta64)):
+    if isinstance(v, (bytes, np.bytes_)):
+        return bytes(v).decode("latin-1")
+    if hasattr(v, "isoformat"):    # datetime.datetime / date / timedelta from .item()
         return str(v)
     return v
 

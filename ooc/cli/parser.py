@@ -6,6 +6,7 @@ the table into an :class:`argparse.ArgumentParser`.  Nothing here opens a store.
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass
 
 from dask.utils import parse_bytes
@@ -13,7 +14,7 @@ from dask.utils import parse_bytes
 from ..version import __version__
 
 __all__ = ["Command", "COMMANDS", "ARG_FAMILY", "PAIRS", "build_parser", "parse_size",
-           "parse_axis"]
+           "parse_axis", "join_negative_axes"]
 
 
 def parse_size(s: str) -> int:
@@ -111,8 +112,18 @@ def _skipna(s, cmd):
                    else "ignore NaN in STORE (as nanargmax)")
 
 
+def _finite_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        v = float("nan")
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"invalid value {s!r}: give a finite number")
+    return v
+
+
 def _beta(s, cmd):
-    s.add_argument("--beta", type=float, default=1.0,
+    s.add_argument("--beta", type=_finite_float, default=1.0,
                    help="inverse temperature (default 1; large: close to argmax; negative: a "
                         "soft argmin)")
 
@@ -235,6 +246,35 @@ COMMANDS = (
                         "every axis and check every answer against the planted truth.  Prints "
                         "throughput and peak memory."),
 )
+
+
+#: options whose values may start with '-' (negative axes, a negative beta)
+SIGNED_OPTIONS = ("--axis", "--beta")
+
+
+def join_negative_axes(argv):
+    """``--axis -1,0`` as ``--axis=-1,0`` (and ``--beta -inf`` as ``--beta=-inf``): argparse
+    takes a value that starts with '-' and is not a plain negative number for an option.
+
+    Examples
+    --------
+    >>> join_negative_axes(["argmax", "s.zarr", "--axis", "-1,0", "--beta", "-inf", "--json"])
+    ['argmax', 's.zarr', '--axis=-1,0', '--beta=-inf', '--json']
+    """
+    out = []
+    it = iter(argv)
+    for token in it:
+        if token in SIGNED_OPTIONS:
+            value = next(it, None)
+            if value is None:
+                out.append(token)
+            elif value.startswith("-") and not value.startswith("--") and len(value) > 1:
+                out.append(f"{token}={value}")
+            else:
+                out += [token, value]
+        else:
+            out.append(token)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:

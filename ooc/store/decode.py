@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import pathlib
 
 import numpy as np
@@ -53,8 +54,10 @@ class ZarrChunkSource:
     True
     """
 
-    def __init__(self, z, fast: bool = True):
+    def __init__(self, z, fast: bool = True, home=None):
         self.z = z
+        # a memory:// store lives in the process that wrote it: remember which one
+        self._home = home if home is not None else (os.getpid() if _in_process_memory(z) else None)
         self.shape = tuple(z.shape)
         self.dtype = np.dtype(z.dtype)
         self.ndim = len(self.shape)
@@ -64,10 +67,10 @@ class ZarrChunkSource:
         self._planned = False
 
     def __getstate__(self):
-        return {"z": self.z, "fast": self._fast_requested}
+        return {"z": self.z, "fast": self._fast_requested, "home": self._home}
 
     def __setstate__(self, state):
-        self.__init__(state["z"], state["fast"])
+        self.__init__(state["z"], state["fast"], state.get("home"))
 
     def __repr__(self):
         return f"ZarrChunkSource({display(self.z)}, shape={self.shape}, dtype={self.dtype})"
@@ -89,6 +92,13 @@ class ZarrChunkSource:
 
     # -- reading ----------------------------------------------------------------------------------
     def __getitem__(self, key):
+        if self._home is not None and self._home != os.getpid():
+            # another process sees an empty memory:// file system: every chunk would read as
+            # the fill value
+            raise StoreError(f"{display(self.z)}: a memory:// store lives in the process that "
+                             f"wrote it (pid {self._home}) and cannot be read from another "
+                             f"process (pid {os.getpid()}): use the threads or synchronous "
+                             "scheduler, or a store on disk")
         plan = self._get_plan()
         slices = _as_slices(key, self.shape)
         if plan is None or slices is None:
@@ -103,6 +113,19 @@ class ZarrChunkSource:
     def __array__(self, dtype=None, copy=None):  # pragma: no cover - not used by dask
         a = self[tuple(slice(None) for _ in self.shape)]
         return a if dtype is None else a.astype(dtype)
+
+
+def _in_process_memory(z) -> bool:
+    """True if ``z`` lives in an fsspec ``memory://`` file system (process-local, not pickled)."""
+    import zarr.storage as zs
+    store = z.store_path.store
+    if not isinstance(store, zs.FsspecStore):
+        return False
+    protocol = store.fs.protocol
+    inner = getattr(store.fs, "sync_fs", None)  # AsyncFileSystemWrapper around a sync fs
+    if inner is not None:
+        protocol = inner.protocol
+    return "memory" in (protocol if isinstance(protocol, (tuple, list)) else (protocol,))
 
 
 def _chunk_keys(z, slices):

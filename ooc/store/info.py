@@ -38,14 +38,35 @@ def _codec_str(codec) -> str:
         return repr(codec)
 
 
+def _plain_fill(fill):
+    """The fill value as a JSON-able Python value: numbers as they are (non-finite floats as
+    'nan', 'inf'), datetimes and timedeltas in numpy's words, bytes as latin-1 text."""
+    if isinstance(fill, (np.datetime64, np.timedelta64)):
+        return str(fill)
+    if isinstance(fill, (bytes, np.bytes_)):
+        return bytes(fill).decode("latin-1")
+    try:
+        fill = fill.item()
+    except AttributeError:
+        return fill
+    if isinstance(fill, float) and not math.isfinite(fill):
+        return str(fill)
+    if isinstance(fill, complex):
+        return str(fill)
+    if isinstance(fill, bytes):
+        return fill.decode("latin-1")
+    return fill
+
+
 def info(store, path=None, *, storage_options=None) -> dict:
     """Describe one array of a store without reading its chunks' contents.
 
     Returns a dict with ``store``, ``path``, ``zarr_format``, ``shape``, ``dtype``, ``chunks``,
-    ``shards``, ``codecs``, ``fill_value``, ``nchunks``, ``nchunks_stored``, ``logical_bytes``,
+    ``shards``, ``codecs``, ``fill_value`` (JSON-able: datetimes and bytes as text),
+    ``nchunks``, ``nchunks_stored``, ``logical_bytes``,
     ``stored_bytes`` (``None`` where the store cannot list its keys, e.g. plain HTTP),
     ``arrays`` (all arrays of the store when it is a group), ``status`` (``"complete"`` or
-    ``"incomplete"`` for an ooc result, see :mod:`ooc.safety`, else None) and ``unsafe_codecs``
+    ``"incomplete"`` for an ooc result, see :mod:`ooc.store.results`, else None) and ``unsafe_codecs``
     (codecs ooc refuses to decode without ``allow_unsafe_codecs``).
 
     Examples
@@ -80,13 +101,7 @@ def info(store, path=None, *, storage_options=None) -> dict:
         unsafe = unsafe_codecs(z.metadata.to_dict())
     except Exception:  # pragma: no cover
         unsafe = []
-    fill = z.fill_value
-    try:
-        fill = fill.item()
-        if isinstance(fill, float) and not math.isfinite(fill):
-            fill = str(fill)
-    except AttributeError:
-        pass
+    fill = _plain_fill(z.fill_value)
     return {
         "store": url,
         "path": apath,

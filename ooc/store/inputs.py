@@ -238,13 +238,27 @@ def source_of(a):
     return None, None
 
 
+def _array_like(a) -> bool:
+    """numpy's other array_likes: ``range``, objects with ``__array__`` or the array interface
+    (pandas Series...), and buffers (``array.array``, ``memoryview``)."""
+    if isinstance(a, range) or any(hasattr(a, n) for n in (
+            "__array__", "__array_interface__", "__array_struct__")):
+        return True
+    try:
+        memoryview(a)
+    except TypeError:
+        return False
+    return True
+
+
 def as_dask_array(a, *, chunks=None):
     """Return ``a`` as a dask.array.Array without reading its data.
 
     Parameters
     ----------
     a : array_like, dask.array.Array, zarr.Array, str or pathlib.Path
-        numpy arrays (and lists, scalars) are wrapped with ``chunks`` (default ``"auto"``); Dask
+        numpy arrays (and numpy's other array_likes: lists, scalars, ``range``, buffers, objects
+        with ``__array__`` such as pandas Series) are wrapped with ``chunks`` (default ``"auto"``); Dask
         arrays pass through (rechunked only when ``chunks`` is given); a zarr.Array is read one Dask
         chunk per stored chunk (see :func:`open`); a path or URL string, or a ``pathlib.Path``, is
         opened with :func:`open` (it must then hold exactly one array, else use :func:`open` with
@@ -278,7 +292,8 @@ def as_dask_array(a, *, chunks=None):
         from zarr.abc.store import Store
         if isinstance(a, Store):
             return open(a, chunks=chunks)
-    if isinstance(a, np.ndarray) or np.isscalar(a) or isinstance(a, (list, tuple)):
+    if isinstance(a, np.ndarray) or np.isscalar(a) or isinstance(a, (list, tuple)) \
+            or _array_like(a):
         a = np.asarray(a)
         if chunks is None:  # dask cannot size "auto" chunks of objects: one chunk (refused later)
             chunks = -1 if a.dtype.hasobject or a.dtype.kind == "T" else "auto"

@@ -142,6 +142,7 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
     }}
     local = local_path(store) if isinstance(store, (str, os.PathLike)) else None
     if local is not None:
+        local = os.path.expanduser(local)   # as the location checks above read it
         if local.endswith(".zip"):
             target = zarr.storage.ZipStore(local, mode="w" if overwrite else "a")
         else:
