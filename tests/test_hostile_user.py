@@ -239,3 +239,22 @@ def test_create_result_expands_user(tmp_path, monkeypatch):
     assert not (tmp_path / "~").exists()
     ooc.argmax(np.array([[1, 5, 2, 0], [3, 1, 2, 8], [0, 0, 9, 1]]), axis=0, out=r)
     np.testing.assert_array_equal(zarr.open_array(tmp_path / "home" / "res.zarr")[:], [1, 0, 2, 1])
+
+
+# --------------------------------------------------------------------------------------------------
+# coordinates where numpy's unravel_index is wrong
+
+def test_cli_coords_of_several_axes_with_long_kept_dims(tmp_path, capsys):
+    n, r1, r2 = 9000, 3, 4
+    rng = np.random.default_rng(6)
+    x = rng.random((n, 1, r1, r2)).astype("f4")
+    rows, cols = rng.integers(0, r1, n), rng.integers(0, r2, n)
+    x[np.arange(n), 0, rows, cols] = 2.0                      # planted maxima
+    p = tmp_path / "long.zarr"
+    zarr.create_array(p, shape=x.shape, chunks=(n, 1, r1, r2), dtype=x.dtype)[:] = x
+    code, out, err = run(capsys, "argmax", p, "--axis", "2,3", "--json", "--no-progress")
+    assert code == 0, err
+    coords = np.array(json.loads(out)["coords"])              # (n, 1, 4): t, one, y, x
+    np.testing.assert_array_equal(coords[:, 0, 2], rows)
+    np.testing.assert_array_equal(coords[:, 0, 3], cols)
+    np.testing.assert_array_equal(coords[:, 0, 0], np.arange(n))

@@ -74,13 +74,12 @@ def test_http_missing_store_message(served):
         S.open(f"{url}/nothere.zarr")
 
 
-@pytest.mark.skipif(not hasattr(__import__("ooc"), "argmax"), reason="ooc core not importable yet")
 def test_http_ooc_reductions(served):
     import ooc
     url, root, x, y = served
     for axis in (None, 0, 1, 2):
         np.testing.assert_array_equal(ooc.nanargmax(f"{url}/g.zarr/vars/t", axis=axis).compute(),
-                                      ooc.nanargmax(root / "g.zarr" / "vars" / "t", axis=axis).compute())
+                                      np.nanargmax(x, axis=axis))
         np.testing.assert_array_equal(ooc.argmax(S.open(f"{url}/g.zarr", path="vars/t"),
                                                  axis=axis).compute(), np.argmax(x, axis=axis))
     np.testing.assert_array_equal(ooc.argmin(f"{url}/v2.zarr", axis=1).compute(), y.argmin(axis=1))

@@ -13,7 +13,8 @@ pd = pytest.importorskip("pandas")
 
 import ooc.accessor  # noqa: E402  (registers DataArray.ooc; import ooc does it too)
 from ooc.accessor import OocAccessor  # noqa: E402
-from ooc import logsumexp, soft_argmax  # noqa: E402
+from scipy import special  # noqa: E402
+from test_smooth import ref_soft_argmax  # noqa: E402  (numpy and scipy only)
 
 ARG_METHODS = ["argmax", "argmin", "nanargmax", "nanargmin"]
 
@@ -141,7 +142,7 @@ def test_idxmax_all_nan_slices_and_fill_value():
 
 def test_idx_several_dims(ds):
     out = ds.t.ooc.idxmax(["time", "lon"])
-    idx = ds.t.ooc.argmax(["time", "lon"])
+    idx = ds.t.argmax(["time", "lon"])       # xarray's own indices
     assert list(out) == ["time", "lon"]
     for d in out:
         want = ds[d].values[idx[d].values]
@@ -194,19 +195,19 @@ def test_logsumexp_softmax_soft_argmax(ds):
     values = t.values
     out = t.ooc.logsumexp("lon")
     assert out.dims == ("time", "lat") and out.name == "t"
-    np.testing.assert_allclose(out.values, logsumexp(values, axis=2).compute(), rtol=1e-14)
+    np.testing.assert_allclose(out.values, special.logsumexp(values, axis=2), rtol=1e-14)
     both = t.ooc.logsumexp(["time", "lon"])
     assert both.dims == ("lat",)
-    np.testing.assert_allclose(both.values, logsumexp(values, axis=(0, 2)).compute())
-    assert float(t.ooc.logsumexp()) == pytest.approx(float(logsumexp(values).compute()))
+    np.testing.assert_allclose(both.values, special.logsumexp(values, axis=(0, 2)))
+    assert float(t.ooc.logsumexp()) == pytest.approx(float(special.logsumexp(values)))
     sm = t.ooc.softmax("lat")
     assert sm.dims == t.dims and sm.coords.equals(t.coords)
     np.testing.assert_allclose(sm.sum("lat").values, 1.0)
     sa = t.ooc.soft_argmax("lon", beta=2.0)
-    np.testing.assert_allclose(sa.values, soft_argmax(values, axis=2, beta=2.0).compute())
+    np.testing.assert_allclose(sa.values, ref_soft_argmax(values, 2, 2.0))
     several = t.ooc.soft_argmax(["lon", "lat"])
     assert list(several) == ["lon", "lat"]
-    want = soft_argmax(values, axis=(2, 1)).compute()
+    want = ref_soft_argmax(values, (2, 1), 1.0)
     np.testing.assert_allclose(several["lon"].values, want[..., 0])
     np.testing.assert_allclose(several["lat"].values, want[..., 1])
     for r in (out, both, sm, sa, several):
@@ -222,3 +223,22 @@ def test_accessor_registration_is_lazy():
     subprocess.run([sys.executable, "-c", code], check=True)
     assert xr.DataArray.ooc is OocAccessor
     ooc.accessor.register()   # idempotent, no warning
+
+
+def test_several_dims_with_long_kept_dims_of_length_one():
+    """Kept dims of shape (n, 1) with n > 8192: numpy 2.4's unravel_index (which xarray's
+    argmax([dims]) uses too) repeats stale coordinates there; ooc's are the planted ones."""
+    n, r1, r2 = 9000, 3, 4
+    rng = np.random.default_rng(5)
+    data = rng.random((n, 1, r1, r2))
+    rows = rng.integers(0, r1, n)
+    cols = rng.integers(0, r2, n)
+    data[np.arange(n), 0, rows, cols] = 2.0                      # the planted maxima
+    da = xr.DataArray(data, dims=("t", "one", "y", "x"),
+                      coords={"y": [10, 20, 30], "x": [0.5, 1.5, 2.5, 3.5]})
+    idx = da.ooc.argmax(["y", "x"])                 # in memory: one block of (n, 1)
+    np.testing.assert_array_equal(idx["y"].values[:, 0], rows)
+    np.testing.assert_array_equal(idx["x"].values[:, 0], cols)
+    labels = da.chunk({"t": -1}).ooc.idxmax(["y", "x"])
+    np.testing.assert_array_equal(labels["y"].values[:, 0], np.array([10, 20, 30])[rows])
+    np.testing.assert_array_equal(labels["x"].values[:, 0], np.array([0.5, 1.5, 2.5, 3.5])[cols])
