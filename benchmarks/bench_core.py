@@ -1,7 +1,8 @@
 """ooc beside dask.array and numpy on one in-memory array, in one run.
 
 float32, 8192 x 16384 (512 MiB), Dask chunks (1024, 4096), threaded scheduler with 2 threads;
-axis None, 0 and 1; argmax and nanargmax.  Each timing is the median of ``--repeat`` runs, taken
+axis None, 0 and 1; argmax and nanargmax; on random normal data, and on the same data with one
+NaN in every 10,000 elements (``--nan-every``; 0 leaves it out).  Each timing is the median of ``--repeat`` runs, taken
 round-robin so that a noisy neighbour slows every contender alike.  Prints times, GB/s and the
 ratios the project's targets are stated in:
 
@@ -41,14 +42,32 @@ def main(argv=None):
     p.add_argument("--chunks", type=int, nargs=2, default=(1024, 4096))
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--nan-every", type=int, default=10_000,
+                   help="also time data with one NaN in every N elements (0: not)")
     p.add_argument("--json", help="also write the results to this file")
     args = p.parse_args(argv)
 
-    x = np.random.default_rng(0).standard_normal((args.rows, args.cols), dtype=np.float32)
-    d = da.from_array(x, chunks=tuple(args.chunks))
-    gb = x.nbytes / 1e9
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.rows, args.cols), dtype=np.float32)
+    datasets = {"normal": x}
+    if args.nan_every:
+        y = x.copy()
+        y.reshape(-1)[rng.integers(0, y.size, y.size // args.nan_every)] = np.nan
+        datasets["with NaN"] = y
     print(f"float32 {x.shape} ({x.nbytes / 2**20:.0f} MiB), chunks {tuple(args.chunks)}, "
           f"{args.threads} threads, median of {args.repeat}; kernels: {ooc.kernels.arg.__name__}")
+    results = {}
+    for label, x in datasets.items():
+        print(f"\n== {label} data ==")
+        results[label] = run(x, args)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+def run(x, args):
+    d = da.from_array(x, chunks=tuple(args.chunks))
+    gb = x.nbytes / 1e9
     results = {}
     with dask.config.set(scheduler="threads", num_workers=args.threads):
         for axis in (None, 0, 1):
@@ -70,9 +89,7 @@ def main(argv=None):
             for name, r in ratios.items():
                 print(f"  {name:44s} {r:6.2f}")
             results[str(axis)] = {"seconds": t, "ratios": ratios}
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    return results
 
 
 if __name__ == "__main__":
