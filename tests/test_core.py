@@ -1111,6 +1111,12 @@ def test_deterministic_names():
         for axis in [None, 0, 1]:
             assert _call(func, x, axis).name == _call(func, x, axis).name, (func, axis)
     assert ooc.argmax(a, axis=0).name == ooc.argmax(a.copy(), axis=0).name
+    # a large numpy array is named from its identity (memory, shape, strides, dtype), never by
+    # hashing its bytes: the same array gives the same name, another array (even equal) another
+    big = np.zeros((1024, 1025))
+    assert ooc.argmax(big, axis=0).name == ooc.argmax(big, axis=0).name
+    assert ooc.argmax(big, axis=0).name != ooc.argmax(big.copy(), axis=0).name
+    assert ooc.argmax(big, axis=0).name != ooc.argmax(big[:512], axis=0).name
     v1, i1 = ooc.max_argmax(x, axis=0)
     v2, i2 = ooc.max_argmax(x, axis=0)
     assert (v1.name, i1.name) == (v2.name, i2.name)

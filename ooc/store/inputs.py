@@ -251,6 +251,84 @@ def _array_like(a) -> bool:
     return True
 
 
+#: numpy arrays up to this size are named by hashing their contents, larger ones by identity
+HASHED_BYTES = 1 << 20
+
+
+def _from_numpy(a, chunks):
+    """A Dask array whose blocks are views of ``a``.
+
+    Unlike ``dask.array.from_array`` this does not copy ``a``, and names an array of more than
+    :data:`HASHED_BYTES` from its identity (memory, shape, strides and dtype) instead of hashing
+    its bytes (each a pass over the data as long as the reduction itself); smaller ones are named
+    by their contents, so the same data gets the same name in every process.  The graph reads
+    ``a`` when it is computed, as a numpy view would.
+    """
+    import itertools
+
+    import dask.array as da
+    from dask.base import tokenize
+
+    chunks = da.core.normalize_chunks(chunks, a.shape, dtype=a.dtype)
+    if a.nbytes <= HASHED_BYTES:
+        name = f"ooc-numpy-{tokenize(a, chunks)}"
+    else:
+        identity = (a.__array_interface__["data"][0], id(a.base if a.base is not None else a),
+                    a.shape, a.strides, a.dtype.str, chunks)
+        name = f"ooc-numpy-{tokenize(*identity)}"
+    keys = itertools.product([name], *(range(len(c)) for c in chunks))
+    dsk = {k: a[s] for k, s in zip(keys, da.core.slices_from_chunks(chunks))}
+    return da.Array(dsk, name, chunks, meta=np.empty((0,) * a.ndim, dtype=a.dtype))
+
+
+def slab_chunks(a, target=None):
+    """Dask chunks that cut a numpy array into contiguous slabs of about ``target`` bytes.
+
+    A C-contiguous array is cut along its first axes (whole rows of the last ones), an
+    F-contiguous one along its last; the target is dask's ``array.chunk-size`` but small enough to
+    give every core about four blocks.  Other layouts get dask's ``"auto"`` chunks.
+
+    Examples
+    --------
+    >>> slab_chunks(np.zeros((1024, 1024), np.float32), target=2**20)
+    ((256, 256, 256, 256), (1024,))
+    >>> slab_chunks(np.zeros((4, 2**20), np.float64), target=2**20)
+    ((1, 1, 1, 1), (131072, 131072, 131072, 131072, 131072, 131072, 131072, 131072))
+    """
+    import dask
+    import dask.array as da
+    from dask.utils import parse_bytes
+
+    if a.ndim == 0 or a.size == 0:
+        return "auto"
+    if target is None:
+        target = parse_bytes(dask.config.get("array.chunk-size", "128MiB"))
+        target = max(2**20, min(target, a.nbytes // (4 * (os.cpu_count() or 1))))
+    if a.flags.c_contiguous:
+        shape = a.shape
+    elif a.flags.f_contiguous:
+        shape = a.shape[::-1]
+    else:
+        return "auto"
+    sizes = []
+    inner = a.itemsize
+    cut = None
+    for d in range(len(shape) - 1, -1, -1):     # the innermost axes that fit stay whole
+        if inner * shape[d] > target:
+            cut = d
+            break
+        inner *= shape[d]
+    for d, n in enumerate(shape):
+        if cut is None or d > cut:
+            sizes.append(n)
+        elif d < cut:
+            sizes.append(1)
+        else:
+            sizes.append(max(1, target // inner))
+    chunks = da.core.normalize_chunks(tuple(sizes), shape)
+    return chunks if a.flags.c_contiguous else chunks[::-1]
+
+
 def as_dask_array(a, *, chunks=None):
     """Return ``a`` as a dask.array.Array without reading its data.
 
@@ -296,7 +374,7 @@ def as_dask_array(a, *, chunks=None):
             or _array_like(a):
         a = np.asarray(a)
         if chunks is None:  # dask cannot size "auto" chunks of objects: one chunk (refused later)
-            chunks = -1 if a.dtype.hasobject or a.dtype.kind == "T" else "auto"
-        return da.from_array(a, chunks=chunks)
+            chunks = -1 if a.dtype.hasobject or a.dtype.kind == "T" else slab_chunks(a)
+        return _from_numpy(a, chunks)
     raise TypeError(f"ooc cannot reduce an object of type {type(a).__name__}: "
                     "pass a numpy array, a Dask array, a zarr.Array or a store path")
