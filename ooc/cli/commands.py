@@ -14,9 +14,10 @@ from .. import demo as demo_module
 from ..axes import result_shape
 from ..errors import OutputLocationError
 from ..store import results
+from ..store.dims import coordinate, dimension_names
 from ..store.info import info as store_info
 from ..store.inputs import open as open_store
-from ..store.inputs import source_of
+from ..store.inputs import open_node, source_of
 from ..store.locations import display
 from .output import (axis_words, coords_for_axis, fmt_value, jsonable, label, print_info,
                      print_json, print_time)
@@ -46,13 +47,24 @@ def _axis_of(args):
     return tuple(x for v in given for x in (v if isinstance(v, tuple) else (v,)))
 
 
-def _resolve_axis(axis, ndim, where):
+def _resolve_axis(axis, ndim, where, names=None):
     """``(axis, axes)``: the axis normalized to None, an int or a tuple of non-negative ints (in the
-    order given), and the tuple of the axes it names (every axis for None)."""
+    order given), and the tuple of the axes it names (every axis for None).  Dimension names are
+    looked up in ``names`` (the array's dimension names, or None)."""
     if axis is None:
         return None, tuple(range(ndim))
     many = isinstance(axis, tuple)
     given = axis if many else (axis,)
+    if any(isinstance(ax, str) for ax in given):
+        if not names:
+            raise UsageError(f"--axis {','.join(str(ax) for ax in given)}: {where} has no "
+                             "dimension names; give axis numbers")
+        unknown = [ax for ax in given if isinstance(ax, str) and ax not in names]
+        if unknown:
+            raise UsageError(f"--axis {unknown[0]}: no such dimension in {where}; its "
+                             f"dimensions are {', '.join(names)}")
+        given = tuple(names.index(ax) if isinstance(ax, str) else ax for ax in given)
+        axis = given if many else given[0]
     n = max(ndim, 1)
     for ax in given:
         if not -n <= ax < n:
@@ -83,6 +95,15 @@ def _check_out_args(args):
                 results.check_output_location(args.out, args.out_path, src)
             except OutputLocationError as e:
                 raise UsageError(str(e)) from None
+
+
+def _names(args, axis):
+    """The input's dimension names when ``axis`` names dimensions (metadata only), else None."""
+    given = axis if isinstance(axis, tuple) else (axis,)
+    if not any(isinstance(ax, str) for ax in given):
+        return None
+    z, _, _ = open_node(args.store, args.path, allow_unsafe_codecs=args.allow_unsafe_codecs)
+    return dimension_names(z)
 
 
 @contextlib.contextmanager
@@ -248,6 +269,67 @@ def _plan_other(args, a, axis, axes, where):
     return plan
 
 
+def _plan_idx(args, a, axis, axes, where):
+    """idxmax and idxmin: the coordinate labels of the best element along one dimension."""
+    name = args.command
+    if axis is None or isinstance(axis, tuple):
+        raise UsageError(f"{name} reduces one axis: give --axis with one number or dimension name")
+    z, _, _ = open_node(args.store, args.path, allow_unsafe_codecs=args.allow_unsafe_codecs)
+    names = dimension_names(z)
+    dim = names[axis] if names else None
+    labels = coordinate(z, dim) if dim is not None else None
+    if labels is None:
+        raise UsageError(f"{where}: no coordinate array for axis {axis}"
+                         + (f" ({dim!r})" if dim else " (the array has no dimension names)")
+                         + f" beside it; use arg{name[3:]} for indices")
+    skipna = args.skipna if args.skipna is not None else a.dtype.kind in "fc"
+    op = name[3:]
+    record = f"nanarg{op}-or-missing" if skipna else f"arg{op}"
+    _, index = api.reduce(record, a, axis)
+    missing = _missing_label(labels.dtype)
+    dtype = labels.dtype if missing is None or labels.dtype.kind in "fcmM" else np.dtype(float)
+    lazy = index.map_blocks(_take_labels, labels, missing, dtype=dtype)
+    rshape = tuple(lazy.shape)
+    if not args.out and math.prod(rshape) > MAX_PRINT:
+        raise UsageError(f"the result of {name} over {where} along axis {axis} has shape "
+                         f"{rshape} ({math.prod(rshape)} elements), too large to print: pass "
+                         "--out OUT_STORE")
+    base = {"function": name, "store": None, "path": None, "shape": list(a.shape),
+            "dtype": str(a.dtype), "axis": axis, "dim": dim, "skipna": bool(skipna)}
+    plan = Plan(f"{name} of {where}: shape {tuple(a.shape)} {a.dtype}, dim {dim!r}", base, (lazy,),
+                empty={"label": None}, shape=rshape)
+    plan.outputs = [Output(lazy, name, args.out_path, dtype, {"dim": dim, "skipna": bool(skipna)})]
+
+    def show(computed):
+        value = np.asarray(computed[0])
+        rec = dict(base, label=jsonable(value))
+        if value.ndim == 0:
+            return rec, [f"  label   {fmt_value(value)}"]
+        return rec, [f"  label ({dim}), shape {value.shape}:",
+                     "    " + fmt_value(value).replace("\n", "\n    ")]
+
+    plan.show = show
+    return plan
+
+
+def _missing_label(dtype):
+    """xarray's missing value for labels of ``dtype``: NaT, NaN (integers promote to float)."""
+    if dtype.kind in "mM":
+        return dtype.type("NaT")
+    if dtype.kind in "iufcb":
+        return np.nan
+    return None
+
+
+def _take_labels(index, labels, missing):
+    out = labels[np.maximum(index, 0)]
+    if missing is None or not (index < 0).any():
+        return out if missing is None or labels.dtype.kind in "fcmM" else out.astype(float)
+    out = out.astype(float) if labels.dtype.kind in "iub" else out.copy()
+    out[index < 0] = missing
+    return out
+
+
 def _write(args, a, axis, plan, client):
     """Create (or resume) the output arrays, write them chunk by chunk, mark them complete."""
     keepdims = bool(getattr(args, "keepdims", False))
@@ -283,9 +365,10 @@ def reduce(args):
     a = open_store(args.store, args.path, allow_unsafe_codecs=args.allow_unsafe_codecs)
     url, apath = source_of(a)
     where = label(url, apath)
-    axis, axes = _resolve_axis(axis, a.ndim, where)
-    planner = _plan_other if name.startswith("take-at") or name in (
-        "logsumexp", "soft-argmax", "softmax") else _plan_arg
+    axis, axes = _resolve_axis(axis, a.ndim, where, _names(args, axis))
+    planner = (_plan_idx if name in ("idxmax", "idxmin") else
+               _plan_other if name.startswith("take-at") or name in (
+                   "logsumexp", "soft-argmax", "softmax") else _plan_arg)
     plan = planner(args, a, axis, axes, where)
     plan.base.update(store=url, path=apath)
 

@@ -52,26 +52,35 @@ def _positive_int(s):
 
 
 def parse_axis(s):
-    """``--axis`` value: None, an int, or a tuple for a comma-separated list (``"1,"``: ``(1,)``).
+    """``--axis`` value: None, an axis (a number or a dimension name), or a tuple of them for a
+    comma-separated list (``"1,"``: ``(1,)``).
 
     Examples
     --------
-    >>> parse_axis("2"), parse_axis("-1,0"), parse_axis("none")
-    (2, (-1, 0), None)
+    >>> parse_axis("2"), parse_axis("-1,0"), parse_axis("none"), parse_axis("time,lat")
+    (2, (-1, 0), None, ('time', 'lat'))
     """
     t = s.strip()
     if t.lower() in ("none", ""):
         return None
-    try:
-        if "," not in t:
-            return int(t)
-        parts = t.split(",")
-        if parts[-1].strip() == "":
-            parts = parts[:-1]
-        return tuple(int(x) for x in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid axis {s!r}: give an integer, integers separated "
-                                         "by commas, or 'none'") from None
+
+    def one(x):
+        x = x.strip()
+        try:
+            return int(x)
+        except ValueError:
+            if not x or x[0] in "+-" or x[0].isdigit():
+                raise argparse.ArgumentTypeError(
+                    f"invalid axis {s!r}: give an integer, a dimension name, several separated "
+                    "by commas, or 'none'") from None
+            return x
+
+    if "," not in t:
+        return one(t)
+    parts = t.split(",")
+    if parts[-1].strip() == "":
+        parts = parts[:-1]
+    return tuple(one(x) for x in parts)
 
 
 AXIS_HELP = ("axis to reduce (default: the flattened array); several axes as --axis 0 --axis 2 "
@@ -99,7 +108,9 @@ def _values(s, cmd):
 
 
 def _axis(s, cmd):
-    s.add_argument("--axis", type=parse_axis, default=None, action="append", help=cmd.axis_help)
+    s.add_argument("--axis", "--dim", dest="axis", type=parse_axis, default=None, action="append",
+                   help=cmd.axis_help + "; a dimension name (e.g. time) works wherever a number "
+                                        "does (--dim is a synonym)")
 
 
 def _keepdims(s, cmd):
@@ -120,6 +131,12 @@ def _finite_float(s):
     if not math.isfinite(v):
         raise argparse.ArgumentTypeError(f"invalid value {s!r}: give a finite number")
     return v
+
+
+def _skipna_idx(s, cmd):
+    s.add_argument("--skipna", action=argparse.BooleanOptionalAction, default=None,
+                   help="ignore NaN (default: for float data, as xarray); an all-NaN slice gets "
+                        "the labels' missing value (NaN, NaT)")
 
 
 def _beta(s, cmd):
@@ -236,6 +253,15 @@ COMMANDS = (
             "the input, so --out is required", (_input, _axis, _output, _scheduler, _json),
             "reduce", axis_help="axis (or axes: --axis 0 --axis 2 or --axis 0,2) the softmax is "
                                 "taken over (default: all)"),
+    Command("idxmax", "coordinate labels of the maximum along --axis (e.g. the date of the "
+            "maximum), as xarray's idxmax", (_input, _axis, _skipna_idx, _output, _scheduler, _json),
+            "reduce", axis_help="the one axis (a number or a dimension name) to reduce; its "
+                                "coordinate array, beside the variable in the group, gives the "
+                                "labels"),
+    Command("idxmin", "coordinate labels of the minimum along --axis, as xarray's idxmin",
+            (_input, _axis, _skipna_idx, _output, _scheduler, _json), "reduce",
+            axis_help="the one axis (a number or a dimension name) to reduce; its coordinate "
+                      "array, beside the variable in the group, gives the labels"),
     Command("info", "describe a store's array", (_info_input, _json), "info",
             description="Shape, dtype, chunks, codecs, number of chunks, stored and logical size "
                         "of an array in a Zarr store."),
@@ -249,7 +275,7 @@ COMMANDS = (
 
 
 #: options whose values may start with '-' (negative axes, a negative beta)
-SIGNED_OPTIONS = ("--axis", "--beta")
+SIGNED_OPTIONS = ("--axis", "--dim", "--beta")
 
 
 def join_negative_axes(argv):
