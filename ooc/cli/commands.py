@@ -57,11 +57,11 @@ def _resolve_axis(axis, ndim, where, names=None):
     given = axis if many else (axis,)
     if any(isinstance(ax, str) for ax in given):
         if not names:
-            raise UsageError(f"--axis {','.join(str(ax) for ax in given)}: {where} has no "
+            raise UsageError(f"invalid axis {','.join(str(ax) for ax in given)!r}: {where} has no "
                              "dimension names; give axis numbers")
         unknown = [ax for ax in given if isinstance(ax, str) and ax not in names]
         if unknown:
-            raise UsageError(f"--axis {unknown[0]}: no such dimension in {where}; its "
+            raise UsageError(f"invalid axis {unknown[0]!r}: no such dimension in {where}; its "
                              f"dimensions are {', '.join(names)}")
         given = tuple(names.index(ax) if isinstance(ax, str) else ax for ax in given)
         axis = given if many else given[0]
