@@ -353,9 +353,11 @@ def _tree_state(path):
     return sorted(out)
 
 
-def run(directory=None, size=None, keep=False, workers=None, show_progress=None, out=None) -> int:
+def run(directory=None, size=None, keep=False, workers=None, show_progress=None, out=None,
+        plot=None) -> int:
     """Create the demo store, reduce it along every axis, check against the planted truth.
 
+    With ``plot`` (a file name), also draw the argmax map of the store (:func:`plot_argmax`).
     Returns 0 when every answer matches, 1 otherwise.
     """
     import dask
@@ -439,6 +441,9 @@ def run(directory=None, size=None, keep=False, workers=None, show_progress=None,
                 f"{_fmt(spec.nbytes)} of data (process baseline {_fmt(baseline)}; "
                 f"{_fmt(mem_create.peak)} while creating the store); largest chunk "
                 f"{_fmt(chunk_bytes)}, {workers} threads")
+        if plot:
+            plot_argmax(path, plot)
+            say(f"argmax map drawn in {plot}")
         if failures:
             say(f"FAILED: {failures} check{'s' if failures != 1 else ''} did not match the planted truth")
             return 1
@@ -449,6 +454,32 @@ def run(directory=None, size=None, keep=False, workers=None, show_progress=None,
             shutil.rmtree(tmp, ignore_errors=True)
         elif keep or directory:
             say(f"store kept at {path}")
+
+
+def plot_argmax(path, filename):
+    """Draw the demo store's argmax map: for every (row, column) of ``temperature``, the index
+    along axis 0 of the maximum (the planting formula's pattern), and the maximum itself (the
+    four planted levels).  Needs matplotlib (``pip install 'ooc[plot]'``)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a = open_store(path, path="temperature")
+    values, index = api.max_argmax(a, axis=0, skipna=True)
+    import dask
+    values, index = dask.compute(values, index)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
+    im = left.imshow(index, cmap="viridis", interpolation="nearest")
+    left.set_title("ooc.nanargmax(temperature, axis=0)")
+    fig.colorbar(im, ax=left, label="index along axis 0 of the maximum")
+    im = right.imshow(values, cmap="magma", interpolation="nearest")
+    right.set_title("the maximum: the planted levels")
+    fig.colorbar(im, ax=right, label="temperature")
+    for ax in (left, right):
+        ax.set_xlabel("axis 2")
+        ax.set_ylabel("axis 1")
+    fig.savefig(filename, dpi=90)
+    plt.close(fig)
 
 
 def _fmt(n):

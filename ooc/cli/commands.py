@@ -411,5 +411,10 @@ def info(args):
 
 def demo(args):
     """``ooc demo``."""
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError("--plot needs matplotlib: pip install 'ooc[plot]'") from None
     return demo_module.run(directory=args.dir, size=args.size, keep=args.keep or bool(args.dir),
-                           workers=args.workers, show_progress=args.progress)
+                           workers=args.workers, show_progress=args.progress, plot=args.plot)

@@ -204,6 +204,9 @@ def _demo(s, cmd):
                         "(default 1GiB: under a minute on 2 cores, store creation included)")
     s.add_argument("--keep", action="store_true",
                    help="keep the store (default when --dir is given)")
+    s.add_argument("--plot", metavar="FILE.png",
+                   help="draw the argmax map of the store into this image (needs matplotlib: "
+                        "pip install 'ooc[plot]')")
     _workers(s, cmd)
     _progress(s, cmd)
 
