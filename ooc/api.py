@@ -111,13 +111,29 @@ def _payloads(values, key):
     return v if v.chunks == k.chunks else v.rechunk(k.chunks)
 
 
+def _in_this_process():
+    """True if dask's current scheduler runs the tasks in this process (threads, synchronous)."""
+    import dask.base
+    import dask.local
+    import dask.threaded
+    get = dask.base.get_scheduler()
+    return get is None or get in (dask.threaded.get, dask.local.get_sync)
+
+
 def _write(lazy, out):
-    """Compute ``lazy`` straight into ``out``, one task per stored chunk of a zarr ``out``."""
+    """Compute ``lazy`` straight into ``out``.
+
+    A zarr ``out``: one task per stored object (shard, or chunk if not sharded), every chunk
+    stored even where it equals the fill value, and every one found in the store before ``out``
+    is marked complete (see :mod:`ooc.store.results`).  A numpy ``out``: written block by block
+    by the tasks of an in-process scheduler; tasks in other processes would write into copies,
+    so there the result is computed, then copied.
+    """
     with results.writing(out):  # a zarr.Array stays marked incomplete unless every chunk is written
-        if lazy.ndim == 0:
-            out[...] = lazy.compute()
+        if lazy.ndim == 0 or (isinstance(out, np.ndarray) and not _in_this_process()):
+            results.for_writing(out)[...] = lazy.compute()
         else:
-            runtime.store(results.aligned(lazy, out), out)
+            runtime.store(results.aligned(lazy, out), results.for_writing(out))
     return out
 
 

@@ -333,25 +333,32 @@ def _take_labels(index, labels, missing):
 def _write(args, a, axis, plan, client):
     """Create (or resume) the output arrays, write them chunk by chunk, mark them complete."""
     keepdims = bool(getattr(args, "keepdims", False))
+    shards = getattr(args, "shards", None)
+    for o in plan.outputs:
+        if isinstance(shards, tuple) and len(shards) != o.lazy.ndim:
+            raise UsageError(f"--shards {','.join(map(str, shards))}: give one size per axis of "
+                             f"the result, which has shape {tuple(o.lazy.shape)}")
     with results.output_target(args.out, args.overwrite) as (target, created):
         arrays = []
         for o in plan.outputs:
             z, new = results.new_result(target, a, function=o.function, axis=axis,
                                         keepdims=keepdims, path=o.path, overwrite=args.overwrite,
-                                        dtype=o.dtype, attrs=o.attrs, layout=o.layout)
+                                        dtype=o.dtype, attrs=o.attrs, layout=o.layout,
+                                        shards=shards)
             if new:
                 created.append(z)
             arrays.append(z)
         lazies = [o.lazy for o in plan.outputs]
+        targets = [results.for_writing(z) for z in arrays]   # every chunk stored, see mark_complete
         if lazies[0].ndim == 0:
             computed = runtime.compute(*lazies, progress=args.progress, client=client)
-            for z, v in zip(arrays, computed):
+            for z, v in zip(targets, computed):
                 z[...] = v
-        else:
-            runtime.store([results.aligned(lazy, z) for lazy, z in zip(lazies, arrays)], arrays,
+        else:   # one task per stored object: shard, or chunk
+            runtime.store([results.aligned(lazy, z) for lazy, z in zip(lazies, arrays)], targets,
                           progress=args.progress, client=client)
         for z in arrays:
-            results.mark_complete(z)
+            results.mark_complete(z)   # after checking that every chunk is in the store
     return {"out": display(args.out), "out_path": args.out_path, **plan.out_paths}
 
 

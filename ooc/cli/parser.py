@@ -14,7 +14,7 @@ from dask.utils import parse_bytes
 from ..version import __version__
 
 __all__ = ["Command", "COMMANDS", "ARG_FAMILY", "PAIRS", "build_parser", "parse_size",
-           "parse_axis", "join_negative_axes"]
+           "parse_axis", "join_negative_axes", "parse_shards"]
 
 
 def parse_size(s: str) -> int:
@@ -81,6 +81,27 @@ def parse_axis(s):
     if parts[-1].strip() == "":
         parts = parts[:-1]
     return tuple(one(x) for x in parts)
+
+
+def parse_shards(s):
+    """``--shards`` value: ``"auto"``, None for ``"none"``, or a tuple of positive ints.
+
+    Examples
+    --------
+    >>> parse_shards("1024"), parse_shards("1024,512"), parse_shards("auto"), parse_shards("none")
+    ((1024,), (1024, 512), 'auto', None)
+    """
+    t = s.strip().lower()
+    if t in ("auto", "none"):
+        return None if t == "none" else "auto"
+    try:
+        sizes = tuple(int(x) for x in t.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"invalid shards {s!r}: give positive integers separated "
+                                         "by commas (one per axis of the result), or 'auto'")
+    return sizes
 
 
 AXIS_HELP = ("axis to reduce (default: the flattened array); several axes as --axis 0 --axis 2 "
@@ -155,6 +176,10 @@ def _output(s, cmd):
     s.add_argument("--out-path", metavar="P", help="array path inside OUT_STORE"
                    + (" (prefix of values/indices)" if cmd.name in PAIRS else ""))
     s.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    s.add_argument("--shards", type=parse_shards, default=None, metavar="N[,N...]|auto",
+                   help="with --out: write sharded Zarr arrays, with this shard shape (one size "
+                        "per axis of the result, e.g. 1024 or 1024,512) or 'auto' (whole chunks "
+                        "up to 32 MiB per shard); each shard is written by one task")
     s.add_argument("--allow-unsafe-codecs", action="store_true", help=UNSAFE_HELP)
 
 

@@ -2,13 +2,23 @@
 marked complete; resumed after an interruption, removed after a failure, zipped.
 
 An output array is marked incomplete in its attributes (``attrs["ooc"]["complete"] = False``)
-before its first chunk is written and marked complete only after the last one.  A failure or
-Ctrl-C in between leaves the mark; ``ooc info`` shows it, and running the same command again
-rewrites the array and marks it complete.
+before its first chunk is written and marked complete only after the last one, once
+:func:`check_written` found every stored object of it in its store.  A failure or Ctrl-C in
+between leaves the mark; ``ooc info`` shows it, and running the same command again rewrites the
+array and marks it complete.
+
+One task per stored object: the lazy result is rechunked to the array's shards (sharded arrays)
+or chunks (:func:`aligned`), since zarr writes part of a stored object by reading, changing and
+rewriting the whole object, and two tasks doing so at once lose each other's writes.  Every chunk
+is stored, also one equal to the fill value (:func:`for_writing`), so that a chunk missing
+afterwards is a lost write, never one zarr left out on purpose.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
+import math
 import os
 import warnings
 
@@ -17,12 +27,17 @@ import numpy as np
 from ..axes import normalize_axis
 from ..errors import OutputLocationError, StoreError
 from ..version import __version__
+from .decode import native_chunks
 from .inputs import source_of
 from .locations import display, local_path, same_store
 
 __all__ = ["create_result", "create_or_resume", "chunk_sizes", "result_layout", "check_out",
-           "aligned", "writing", "is_incomplete", "mark_incomplete", "mark_complete", "status",
-           "output_target", "remove_arrays", "check_output_location", "new_result"]
+           "aligned", "for_writing", "writing", "is_incomplete", "mark_incomplete",
+           "mark_complete", "status", "output_target", "remove_arrays", "check_output_location",
+           "new_result", "shard_layout", "AUTO_SHARD_BYTES", "missing_chunks", "check_written"]
+
+AUTO_SHARD_BYTES = 32 * 2**20   # shards="auto": whole chunks per shard up to this many bytes
+WRITE_CONFIG = {"write_empty_chunks": True}   # every chunk stored: a missing one is a lost write
 
 
 def _norm_axis(axis, ndim):
@@ -41,14 +56,82 @@ def chunk_sizes(like):
     return tuple(chunks)
 
 
+def _largest_divisor(n, at_most):
+    """The largest divisor of ``n`` that is at most ``at_most``."""
+    best = 1
+    for d in range(1, math.isqrt(n) + 1):
+        if n % d == 0:
+            for e in (d, n // d):
+                if best < e <= at_most:
+                    best = e
+    return best
+
+
+def shard_layout(shape, chunks, shards, itemsize):
+    """``(chunks, shards)`` of a result array of ``shape`` whose chunks would be ``chunks``.
+
+    ``shards`` is None (not sharded: ``(chunks, None)``), a tuple of shard sizes, one per axis,
+    or ``"auto"``: whole chunks per shard, as many as fit in :data:`AUTO_SHARD_BYTES`
+    uncompressed, filled along the last axis first (C order) and never beyond the array; not
+    sharded when one chunk is that large already or the array has a single chunk.  A chunk size
+    that does not divide the shard size becomes the largest divisor of the shard size below it
+    (zarr's rule: a shard holds whole chunks).  A 0-d result is never sharded.
+
+    Examples
+    --------
+    >>> shard_layout((4096,), (16,), (1024,), 8)
+    ((16,), (1024,))
+    >>> shard_layout((4000, 300), (1000, 100), (1024, 300), 8)
+    ((512, 100), (1024, 300))
+    >>> shard_layout((4096, 100), (16, 100), "auto", 8)
+    ((16, 100), (4096, 100))
+    >>> shard_layout((100,), (100,), "auto", 8)
+    ((100,), None)
+    """
+    chunks = tuple(int(c) for c in chunks)
+    if shards is None:
+        return chunks, None
+    ndim = len(shape)
+    if isinstance(shards, str):
+        if shards != "auto":
+            raise ValueError(f"shards must be None, 'auto' or a tuple of ints, not {shards!r}")
+        if ndim == 0:
+            return chunks, None
+        per, nbytes = [1] * ndim, math.prod(chunks) * int(itemsize)
+        for d in reversed(range(ndim)):
+            k = max(1, min(-(-shape[d] // chunks[d]), AUTO_SHARD_BYTES // max(1, nbytes)))
+            per[d], nbytes = k, nbytes * k
+        if math.prod(per) == 1:
+            return chunks, None
+        return chunks, tuple(c * k for c, k in zip(chunks, per))
+    if isinstance(shards, (int, np.integer)):
+        shards = (shards,)
+    try:
+        shards = tuple(int(s) for s in shards)
+    except (TypeError, ValueError):
+        raise ValueError(f"shards must be None, 'auto' or a tuple of ints, not {shards!r}") from None
+    if len(shards) != ndim:
+        raise ValueError(f"shards {shards} gives {len(shards)} size{'s' * (len(shards) != 1)}, "
+                         f"the result has {ndim} dimension{'s' * (ndim != 1)} (shape "
+                         f"{tuple(shape)})")
+    if ndim == 0:
+        return chunks, None
+    if any(s < 1 for s in shards):
+        raise ValueError(f"shards {shards}: every shard size must be positive")
+    return tuple(_largest_divisor(s, c) for s, c in zip(shards, chunks)), shards
+
+
 def create_result(store, like, *, function="argmax", axis=None, keepdims=False, path=None,
                   dtype=None, overwrite=False, source=None, zarr_format=3, compressors="auto",
-                  storage_options=None, attrs=None):
+                  storage_options=None, attrs=None, shards=None):
     """Create the Zarr array that a reduction of ``like`` along ``axis`` is stored into.
 
     The array has the reduced shape, dtype ``intp`` (or ``dtype``), and chunks that follow ``like``'s
     chunk grid on the kept axes, so ``ooc.argmax(a, axis, out=result)`` writes it chunk by chunk
-    without two tasks ever touching the same stored chunk.  Its attributes record what is computed:
+    (shard by shard when sharded) without two tasks ever touching the same stored object.  It is
+    opened with ``write_empty_chunks=True``: every chunk is stored, also one equal to the fill
+    value, so that the check before the complete mark (:func:`check_written`) finds a lost
+    write.  Its attributes record what is computed:
     ``attrs["ooc"]`` holds function, axis, keepdims, source store and path, source shape, dtype
     and chunks, and the ooc version.  ``attrs["ooc"]["complete"]`` is False until an ooc function
     has written the whole result through ``out=`` (see :func:`writing`), so an interrupted write
@@ -84,6 +167,10 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
         fsspec options for URL stores.
     attrs : dict, optional
         More entries for ``attrs["ooc"]`` (e.g. ``{"role": "values"}``).
+    shards : None, tuple of ints or "auto"
+        Shard shape (Zarr format 3 only): None (default) for an unsharded array; a tuple, one size
+        per axis of the result; or ``"auto"`` (see :func:`shard_layout`, which also says how the
+        chunks are fitted into the shards).  Each shard is then written by one task.
 
     Returns
     -------
@@ -106,6 +193,9 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
     ('argmax', 0)
     >>> create_result("memory://doc-result0", x, overwrite=True).shape
     ()
+    >>> s = create_result("memory://doc-result-s", x, axis=0, shards=(100, 60), overwrite=True)
+    >>> s.shards, s.chunks
+    ((100, 60), (50, 30))
     """
     import zarr
 
@@ -127,6 +217,10 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
             shape = tuple(n for i, n in enumerate(shape) if i not in axis)
             chunks = tuple(c for i, c in enumerate(chunks) if i not in axis)
     chunks = tuple(max(1, c) for c in chunks)
+    dt = np.dtype(dtype) if dtype is not None else np.dtype(np.intp)
+    chunks, shards = shard_layout(shape, chunks, shards, dt.itemsize)
+    if shards is not None and zarr_format != 3:
+        raise ValueError(f"shards need Zarr format 3, not {zarr_format}")
     attrs = {"ooc": {
         "function": function,
         "axis": None if axis is None else axis[0] if len(axis) == 1 else list(axis),
@@ -150,10 +244,10 @@ def create_result(store, like, *, function="argmax", axis=None, keepdims=False, 
     else:
         target = store
     try:
-        return zarr.create_array(target, name=path, shape=shape, chunks=chunks,
-                                 dtype=np.dtype(dtype) if dtype is not None else np.intp,
-                                 fill_value=0, zarr_format=zarr_format, compressors=compressors,
-                                 attributes=attrs, overwrite=overwrite, storage_options=storage_options
+        return zarr.create_array(target, name=path, shape=shape, chunks=chunks, shards=shards,
+                                 dtype=dt, fill_value=0, zarr_format=zarr_format,
+                                 compressors=compressors, attributes=attrs, overwrite=overwrite,
+                                 config=WRITE_CONFIG, storage_options=storage_options
                                  if local is None and isinstance(store, str) else None)
     except zarr.errors.ContainsArrayError:
         raise StoreError(f"{display(store)}: an array already exists at "
@@ -196,7 +290,9 @@ def mark_incomplete(z) -> None:
 
 
 def mark_complete(z) -> None:
-    """Mark ``z`` complete (after its last chunk was written)."""
+    """Mark ``z`` complete, after :func:`check_written` found every stored object of it (raises
+    :class:`~ooc.errors.StoreError` and leaves the mark otherwise)."""
+    check_written(z)
     _set_complete(z, True)
 
 
@@ -211,7 +307,8 @@ def _is_zarr_array(z) -> bool:
 @contextlib.contextmanager
 def writing(*arrays):
     """Mark the zarr arrays among ``arrays`` incomplete for the duration of the block and complete
-    when it finishes without an exception; numpy arrays are left alone."""
+    when it finishes without an exception and every stored object of the array is found in its
+    store (:func:`mark_complete`); numpy arrays are left alone."""
     targets = [z for z in arrays if _is_zarr_array(z)]
     for z in targets:
         mark_incomplete(z)
@@ -253,6 +350,7 @@ def create_or_resume(store, like, *, path=None, overwrite=False, **kwargs):
             want = create_result(zarr.storage.MemoryStore(), like, overwrite=True, **kwargs)
             same = (tuple(old.shape) == tuple(want.shape) and old.dtype == want.dtype
                     and tuple(old.chunks) == tuple(want.chunks)
+                    and getattr(old, "shards", None) == want.shards
                     and {k: v for k, v in old.attrs["ooc"].items() if k not in _LAYOUT_IGNORED}
                     == {k: v for k, v in want.attrs["ooc"].items() if k not in _LAYOUT_IGNORED})
             where = display(store) + (f" [{path}]" if path else "")
@@ -297,16 +395,148 @@ def check_out(out, shape, dtype=np.intp):
 
 
 def aligned(lazy, z):
-    """``lazy`` rechunked to the chunks of zarr array ``z`` where they differ: then no two tasks
-    write into the same stored chunk.  numpy outputs take ``lazy`` as it is."""
+    """``lazy`` with every block border on a border of the stored objects of zarr array ``z``
+    (its shards, or its chunks if not sharded): then each stored object is written by one task.
+
+    zarr writes part of a stored object by reading it, changing the part and writing the whole
+    object again; two tasks doing so at once lose each other's writes.  ``lazy`` is returned as
+    it is when its borders are already object borders (a block may hold several whole objects,
+    and the last one may be partial), rechunked to the object grid otherwise.  numpy outputs
+    take ``lazy`` as it is.
+    """
     import dask.array as da
 
-    chunks = getattr(z, "chunks", None)
-    if isinstance(z, np.ndarray) or chunks is None or lazy.ndim == 0:
+    if isinstance(z, np.ndarray) or getattr(z, "chunks", None) is None or lazy.ndim == 0:
         return lazy
-    if lazy.chunks != da.core.normalize_chunks(chunks, lazy.shape):
-        return lazy.rechunk(chunks)
-    return lazy
+    grid = native_chunks(z)
+
+    def on_grid(sizes, step, n):
+        ends = itertools.accumulate(sizes)
+        return all(e % step == 0 or e == n for e in ends)
+
+    if all(on_grid(c, g, n) for c, g, n in zip(lazy.chunks, grid, lazy.shape)):
+        return lazy
+    return lazy.rechunk(da.core.normalize_chunks(grid, lazy.shape))
+
+
+def for_writing(z):
+    """Zarr array ``z`` configured to store every chunk, also one equal to the fill value
+    (``write_empty_chunks=True``; ``z`` itself and its stored metadata are unchanged), so that a
+    chunk missing after the write is a lost write; anything else as it is."""
+    if not _is_zarr_array(z) or z.config.write_empty_chunks:
+        return z
+    return z.with_config(WRITE_CONFIG)
+
+
+def _key(z, coords):
+    """Store key of the stored object (chunk or shard) at grid ``coords`` of zarr array ``z``."""
+    prefix = z.store_path.path.strip("/")
+    key = z.metadata.encode_chunk_key(tuple(coords))
+    return f"{prefix}/{key}" if prefix else key
+
+
+async def _present(store, keys, prefix):
+    """The keys among ``keys`` that ``store`` holds (one listing where the store lists)."""
+    if store.supports_listing:
+        listed = {k async for k in store.list_prefix(f"{prefix}/" if prefix else "")}
+        return {k for k in keys if k in listed}
+    limit = asyncio.Semaphore(32)
+
+    async def exists(k):
+        async with limit:
+            return k if await store.exists(k) else None
+
+    return set(await asyncio.gather(*(exists(k) for k in keys))) - {None}
+
+
+async def _missing_inner(z, codec, coords, key):
+    """Names of the inner chunks of the shard at ``coords`` (those within the array's bounds)
+    that its shard index does not record."""
+    from zarr.storage import StorePath
+
+    shard, inner = native_chunks(z), tuple(z.chunks)
+    per = tuple(s // c for s, c in zip(shard, inner))
+    try:
+        index = await codec._load_shard_index_maybe(StorePath(z.store_path.store, key), per)
+    except Exception as e:
+        return [f"{key} (unreadable shard index: {' '.join(str(e).split()) or type(e).__name__})"]
+    if index is None:
+        return [key]
+    stored = index.get_full_chunk_map()
+    wanted = [range(min(p, -(-(n - i * s) // c))) for p, n, i, s, c in
+              zip(per, z.shape, coords, shard, inner)]
+    return [f"{key} (inner chunk {','.join(map(str, local))})"
+            for local in itertools.product(*wanted) if not stored[local]]
+
+
+def missing_chunks(z) -> tuple[list, int]:
+    """``(missing, total)``: the names of the stored objects of zarr array ``z`` that its store
+    lacks, and ``total``, how many it should hold.
+
+    The objects are the chunks, or for a sharded array the shards, within the array's bounds;
+    of every shard present, each inner chunk within the bounds must be recorded in the shard's
+    index (named ``"c/1 (inner chunk 3)"``).  Only valid after a write that stores chunks
+    equal to the fill value too (:func:`for_writing`): zarr leaves those out otherwise.
+    """
+    from zarr.core.sync import sync
+
+    grid = native_chunks(z)
+    coords = list(itertools.product(*(range(-(-n // g)) for n, g in zip(z.shape, grid))))
+    keys = {c: _key(z, c) for c in coords}
+    store, prefix = z.store_path.store, z.store_path.path.strip("/")
+
+    async def run():
+        present = await _present(store, list(keys.values()), prefix)
+        missing = [k for k in keys.values() if k not in present]
+        if getattr(z, "shards", None):
+            codec = z.metadata.codecs[0]
+            limit = asyncio.Semaphore(32)
+
+            async def inner(c, k):
+                async with limit:
+                    return await _missing_inner(z, codec, c, k)
+
+            for names in await asyncio.gather(*(inner(c, k) for c, k in keys.items()
+                                                if k in present)):
+                missing += names
+        return missing
+
+    return sync(run()), len(keys)
+
+
+def check_written(z, shown=10) -> None:
+    """Raise :class:`~ooc.errors.StoreError` naming the missing chunks (also listed in its
+    ``missing`` attribute) unless every stored object of zarr array ``z`` (and every inner chunk
+    of its shards) is in its store (:func:`missing_chunks`); anything but a zarr array passes.
+
+    What this proves: after a write through :func:`for_writing`, which stores every chunk, a
+    chunk missing from the store is a write that was lost.  What it cannot prove: that an object
+    which was in the store before the write was rewritten; an ``out=`` array that already held
+    data keeps its old chunk where a write is lost (a result created by :func:`create_result`
+    starts empty, and one resumed by :func:`create_or_resume` holds chunks of the same
+    computation).
+    """
+    if not _is_zarr_array(z):
+        return
+    missing, total = missing_chunks(z)
+    if not missing:
+        return
+    names = ", ".join(missing[:shown]) + (f" and {len(missing) - shown} more"
+                                          if len(missing) > shown else "")
+    if getattr(z, "shards", None):   # a missing shard, or inner chunks missing from shards
+        lost = len({name.split(" ")[0] for name in missing})
+        what = f"{lost} of the {total} shards of the result were not written completely"
+    else:
+        what = f"{len(missing)} of the {total} chunks of the result were not written"
+    hint = ""
+    if len(missing) >= total and (type(z.store_path.store).__name__ == "MemoryStore"
+                                  or display(z).startswith("memory://")):   # nothing written
+        hint = ("; a memory store lives in one process: worker processes wrote into their own "
+                "copies (write a directory store the workers can reach)")
+    error = StoreError(f"{display(z)}: {what}: {names}; the array stays marked incomplete (run "
+                       f"again to complete it){hint}")
+    error.missing = missing   # output_target keeps the array: rerunning completes it
+    raise error
 
 
 @contextlib.contextmanager
@@ -317,8 +547,8 @@ def output_target(out, overwrite=False):
     A ``.zip`` path is opened once as a ZipStore for everything written and closed at the end
     (that writes the zip directory).  On failure the arrays are left marked incomplete, so that
     rerunning completes them, except that arrays created for an input that cannot be read (a
-    StoreError: rerunning cannot succeed until the input is repaired) are removed, and a new zip,
-    which is unusable unless complete, is deleted.
+    StoreError other than :func:`check_written`'s: rerunning cannot succeed until the input is
+    repaired) are removed, and a new zip, which is unusable unless complete, is deleted.
     """
     target = out
     new_zip = False
@@ -339,7 +569,7 @@ def output_target(out, overwrite=False):
             if error is not None and new_zip:
                 with contextlib.suppress(OSError):
                     os.remove(out)
-        elif isinstance(error, StoreError):
+        elif isinstance(error, StoreError) and not getattr(error, "missing", None):
             remove_arrays(created)
 
 
@@ -394,17 +624,18 @@ def check_output_location(out, out_path, source):
 
 
 def new_result(target, like, *, function, axis, keepdims, path, overwrite, dtype=None, attrs=None,
-               layout=None):
+               layout=None, shards=None):
     """:func:`create_or_resume`: ``(array, created)``.
 
     ``layout``, ``(shape, chunks)``, is for results :func:`create_result` cannot shape from an
     int or None axis (several axes, soft-argmax's coordinate axis, softmax): the array is made
     for a stand-in of that shape with one more axis, of length 1, reduced; the attributes still
-    describe ``like`` and ``axis``.
+    describe ``like`` and ``axis``.  ``shards`` as in :func:`create_result`.
     """
     if layout is None:
         return create_or_resume(target, like, function=function, axis=axis, keepdims=keepdims,
-                                path=path, dtype=dtype, overwrite=overwrite, attrs=attrs)
+                                path=path, dtype=dtype, overwrite=overwrite, attrs=attrs,
+                                shards=shards)
     import dask.array as da
     shape, chunks = layout
     stand_in = da.empty(tuple(shape) + (1,), chunks=tuple(chunks) + (1,), dtype=like.dtype)
@@ -414,4 +645,4 @@ def new_result(target, like, *, function, axis, keepdims, path, overwrite, dtype
                  "source_chunks": list(chunk_sizes(like)), **(attrs or {})}
     return create_or_resume(target, stand_in, function=function, axis=len(shape), keepdims=False,
                             path=path, dtype=dtype, overwrite=overwrite, source=source_of(like),
-                            attrs=described)
+                            attrs=described, shards=shards)
