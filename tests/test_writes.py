@@ -316,3 +316,11 @@ def test_cli_shards_auto_zip_and_usage(src, tmp_path, capsys):
     code, _, err = run_cli(capsys, "argmax", path, "--axis", "0", "--out", tmp_path / "i.zarr",
                            "--shards", "500,6", "--no-progress")
     assert code == 1 and "different computation" in err
+
+
+def test_shards_without_out_is_a_usage_error(tmp_path, capsys):
+    from ooc import cli
+    p = tmp_path / "in.zarr"
+    zarr.create_array(p, shape=(8,), chunks=(4,), dtype="f4")[:] = np.arange(8)
+    assert cli.main(["argmax", str(p), "--shards", "4"]) == 2
+    assert "--shards needs --out" in capsys.readouterr().err

@@ -82,6 +82,8 @@ def _check_out_args(args):
     """Usage errors of --out/--out-path, before any input is opened."""
     if args.out_path and not args.out:
         raise UsageError("--out-path needs --out")
+    if getattr(args, "shards", None) is not None and not args.out:
+        raise UsageError("--shards needs --out")
     if args.out and str(args.out).endswith(".zip") and (args.memory_limit or args.scheduler not in (
             None, "threads", "threading", "synchronous", "sync", "single-threaded")):
         raise UsageError("--out to a .zip store needs --scheduler threads or synchronous (one "
