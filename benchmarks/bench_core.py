@@ -10,10 +10,15 @@ ratios the project's targets are stated in:
 * axis=None and axis=1: >= 3x faster than dask.array.argmax;
 * nanargmax <= 1.2x argmax.
 
-Usage: ``python benchmarks/bench_core.py [--repeat 7] [--rows 8192 --cols 16384] [--json FILE]``
+Also ``ooc.argmax`` of the numpy array itself (``ooc.argmax(x)``), and the machine's ceiling: two
+threads each taking ``np.max`` of one contiguous half of the array (memory bandwidth).
+
+Usage: ``python benchmarks/bench_core.py [--repeat 7] [--rows 8192 --cols 16384] [--json FILE]``;
+``python benchmarks/plot.py`` draws the JSON files into the README's plot.
 """
 import argparse
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import dask
 import dask.array as da
@@ -23,9 +28,18 @@ import ooc
 from timing import measure
 
 
+def two_thread_max(x):
+    """The memory-bandwidth ceiling: two threads each take np.max of one contiguous half."""
+    halves = (x[: len(x) // 2], x[len(x) // 2:])
+    with ThreadPoolExecutor(2) as pool:
+        return max(pool.map(np.max, halves))
+
+
 def contenders(d, x, axis):
     return {
         "ooc.argmax": lambda: ooc.argmax(d, axis=axis).compute(),
+        "ooc.argmax(numpy)": lambda: ooc.argmax(x, axis=axis).compute(),
+        "ceiling: 2-thread max": lambda: two_thread_max(x),
         "ooc.nanargmax": lambda: ooc.nanargmax(d, axis=axis).compute(),
         "dask.argmax": lambda: da.argmax(d, axis=axis).compute(),
         "dask.nanargmax": lambda: da.nanargmax(d, axis=axis).compute(),
@@ -62,7 +76,8 @@ def main(argv=None):
         results[label] = run(x, args)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+            json.dump({"benchmark": "core", "nbytes": x.nbytes, "chunks": list(args.chunks),
+                       "threads": args.threads, "data": results}, f, indent=2)
 
 
 def run(x, args):
@@ -74,8 +89,10 @@ def run(x, args):
             t = measure(contenders(d, x, axis), args.repeat, alone=("numpy.argmax", "numpy.max"))
             for name in ("ooc.argmax", "ooc.nanargmax"):
                 want = (np.argmax if name == "ooc.argmax" else np.nanargmax)(x, axis=axis)
-                got = (ooc.argmax if name == "ooc.argmax" else ooc.nanargmax)(d, axis=axis).compute()
-                assert np.array_equal(got, want), f"{name} axis={axis} differs from numpy"
+                func = ooc.argmax if name == "ooc.argmax" else ooc.nanargmax
+                for given in (d, x):
+                    got = func(given, axis=axis).compute()
+                    assert np.array_equal(got, want), f"{name} axis={axis} differs from numpy"
             print(f"\naxis={axis}")
             for name, s in t.items():
                 print(f"  {name:16s} {s * 1e3:9.1f} ms  {gb / s:7.2f} GB/s")
@@ -85,6 +102,10 @@ def run(x, args):
                 "ooc.argmax / dask.max (time)": t["ooc.argmax"] / t["dask.max"],
                 "ooc.nanargmax / ooc.argmax (time)": t["ooc.nanargmax"] / t["ooc.argmax"],
                 "numpy.argmax / ooc.argmax (speed-up)": t["numpy.argmax"] / t["ooc.argmax"],
+                "numpy.argmax / ooc.argmax(numpy) (speed-up)":
+                    t["numpy.argmax"] / t["ooc.argmax(numpy)"],
+                "ooc.argmax / 2-thread max ceiling (time)":
+                    t["ooc.argmax"] / t["ceiling: 2-thread max"],
             }
             for name, r in ratios.items():
                 print(f"  {name:44s} {r:6.2f}")

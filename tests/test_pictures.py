@@ -40,3 +40,23 @@ def test_example_runs(script, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     if args:
         assert (tmp_path / "out.png").stat().st_size > 10_000
+
+
+def test_benchmark_json_and_plot(tmp_path):
+    """bench_core and bench_store write JSON (answers checked against numpy first), plot.py
+    draws them."""
+    bench = EXAMPLES.parent / "benchmarks"
+    core, store, png = tmp_path / "core.json", tmp_path / "store.json", tmp_path / "t.png"
+    for argv in ([bench / "bench_core.py", "--rows", "256", "--cols", "512", "--chunks", "64",
+                  "128", "--repeat", "1", "--json", core],
+                 [bench / "bench_store.py", "--quick", "--repeat", "1", "--no-variants",
+                  "--dir", tmp_path, "--json", store],
+                 [bench / "plot.py", "--core", core, "--store", store, "--out", png]):
+        proc = subprocess.run([sys.executable, *map(str, argv)], capture_output=True, text=True,
+                              timeout=600, cwd=bench)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+    assert set(json.loads(core.read_text())["data"]) == {"normal", "with NaN"}
+    assert "ooc.argmax axis=0" in json.loads(store.read_text())["seconds"]
+    import matplotlib.image
+    assert matplotlib.image.imread(png).shape[1] > 800
