@@ -76,7 +76,7 @@ OOC_INLINE void OOC_NAME(ooc_tile_expsum)(const OOC_T *p, intptr_t len, OOC_T M,
             cs += 1;
         } else {
             OOC_T d = v - M;
-            if (d > -708)   /* false for NaN */
+            if (d > -746)   /* false for NaN; exp(-746) rounds to 0 */
                 rs += exp((double)d);
         }
     }
@@ -206,7 +206,7 @@ static void OOC_NAME(ooc_lse_cols)(const OOC_T *x, intptr_t outer, intptr_t n,
                     cnt += 1;
                 } else {
                     OOC_T d = v - (OOC_T)M;
-                    if (d > -708)
+                    if (d > -746)
                         rest += exp((double)d);
                 }
             }
