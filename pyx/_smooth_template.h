@@ -5,6 +5,7 @@
 #define OOC_TILE 2048   /* elements of a row scanned twice from L1 */
 #define OOC_RT 32       /* rows of a column strip scanned twice from L1/L2 */
 #define OOC_NV (512 / OOC_VBYTES)   /* vectors across a column strip of 512 bytes */
+#define OOC_FLUSH 8     /* vectors of a row whose exp sum is kept in OOC_T lanes */
 
 OOC_INLINE OOC_V OOC_NAME(ooc_load)(const OOC_T *p)
 {
@@ -56,8 +57,24 @@ OOC_INLINE void OOC_NAME(ooc_tile_expsum)(const OOC_T *p, intptr_t len, OOC_T M,
     const OOC_V zero = {0};
     const OOC_IV one = (OOC_IV)(zero + 1);
     const OOC_V mv = zero + M;
-    OOC_V c = zero, r = zero;
+    OOC_V c = zero, r, r2 = zero;
     intptr_t i = 0;
+    /* a two-level sum: exp of OOC_FLUSH vectors, then those sums.  One running sum per lane
+     * would add up to OOC_TILE / OOC_W float terms one after the other; where the maximum is 0
+     * and every other term tiny, rest is the answer and that loses several ulps to scipy's
+     * pairwise sum.  Costs one add per OOC_FLUSH vectors. */
+    for (; i + OOC_FLUSH * OOC_W <= len; i += OOC_FLUSH * OOC_W) {
+        r = zero;
+        for (int u = 0; u < OOC_FLUSH; u++) {
+            OOC_V v = OOC_NAME(ooc_load)(p + i + u * OOC_W);
+            OOC_IV eq = v == mv;
+            OOC_V e = OOC_EXP(v - mv);
+            c += (OOC_V)(eq & one);
+            r += (OOC_V)(~eq & (OOC_IV)e);
+        }
+        r2 += r;
+    }
+    r = zero;
     for (; i + OOC_W <= len; i += OOC_W) {
         OOC_V v = OOC_NAME(ooc_load)(p + i);
         OOC_IV eq = v == mv;
@@ -65,10 +82,11 @@ OOC_INLINE void OOC_NAME(ooc_tile_expsum)(const OOC_T *p, intptr_t len, OOC_T M,
         c += (OOC_V)(eq & one);
         r += (OOC_V)(~eq & (OOC_IV)e);
     }
+    r2 += r;
     double cs = 0, rs = 0;
     for (int k = 0; k < OOC_W; k++) {
         cs += c[k];
-        rs += r[k];
+        rs += r2[k];
     }
     for (; i < len; i++) {
         OOC_T v = p[i];
@@ -220,3 +238,4 @@ static void OOC_NAME(ooc_lse_cols)(const OOC_T *x, intptr_t outer, intptr_t n,
 #undef OOC_TILE
 #undef OOC_RT
 #undef OOC_NV
+#undef OOC_FLUSH
