@@ -76,6 +76,8 @@ OOC_INLINE OOC_VD OOC_ISA_NAME(ooc_exp_neg_f64)(OOC_VD d)
     return (OOC_VD)((OOC_VL)(p * scale) & ok);
 }
 
+#define OOC_EXP64 OOC_ISA_NAME(ooc_exp_neg_f64)
+
 #define OOC_T float
 #define OOC_V OOC_VF
 #define OOC_IV OOC_VI
@@ -104,6 +106,7 @@ OOC_INLINE OOC_VD OOC_ISA_NAME(ooc_exp_neg_f64)(OOC_VD d)
 #undef OOC_EXP
 #undef OOC_NAME
 
+#undef OOC_EXP64
 #undef OOC_VF
 #undef OOC_VI
 #undef OOC_VD

@@ -1,6 +1,7 @@
 /* (max, count, rest) kernels for one element type; included by _smooth_isa.h with
  * OOC_T (element type), OOC_V / OOC_IV (float / integer vectors of OOC_VBYTES), OOC_W (lanes),
- * OOC_EXP (vector exp of non-positive numbers) and OOC_NAME (suffix) defined. */
+ * OOC_EXP (vector exp of non-positive numbers), OOC_EXP64 (the same in double lanes, OOC_VD) and
+ * OOC_NAME (suffix) defined. */
 
 #define OOC_TILE 2048   /* elements of a row scanned twice from L1 */
 #define OOC_RT 32       /* rows of a column strip scanned twice from L1/L2 */
@@ -18,6 +19,21 @@ OOC_INLINE OOC_V OOC_NAME(ooc_load)(const OOC_T *p)
 OOC_INLINE OOC_V OOC_NAME(ooc_blend)(OOC_IV mask, OOC_V a, OOC_V b)
 {
     return (OOC_V)(((OOC_IV)a & mask) | ((OOC_IV)b & ~mask));
+}
+
+/* sd[l] = exp(a[l] - b[l]) for a <= b, computed in double (a float factor would carry float
+ * rounding, or a float subnormal's, into the double sums it rescales) */
+OOC_INLINE void OOC_NAME(ooc_exp_diff)(OOC_V a, OOC_V b, double *sd)
+{
+    for (int h = 0; h < OOC_W; h += OOC_VBYTES / 8) {
+        OOC_VD da, db;
+        for (int q = 0; q < OOC_VBYTES / 8; q++) {
+            da[q] = a[h + q];
+            db[q] = b[h + q];
+        }
+        OOC_VD e = OOC_EXP64(da - db);
+        memcpy(sd + h, &e, sizeof e);
+    }
 }
 
 /* largest of p[0..len) (NaN ignored, -inf if nothing else); *nan set if a NaN is seen */
@@ -156,12 +172,18 @@ OOC_INLINE void OOC_NAME(ooc_lse_strip)(const OOC_T *col, intptr_t n, intptr_t s
         for (int k = 0; k < nv; k++) {
             OOC_IV up = tm[k] > M[k];
             OOC_V newM = OOC_NAME(ooc_blend)(up, tm[k], M[k]);
-            OOC_V s = OOC_EXP(M[k] - newM);
-            for (int l = 0; l < OOC_W; l++) {
-                if (up[l]) {
-                    double *rd = Rd + k * OOC_W + l, *cd = Cd + k * OOC_W + l;
-                    *rd = (*rd + *cd) * s[l];
-                    *cd = 0;
+            int any = 0;
+            for (int l = 0; l < OOC_W; l++)
+                any |= up[l] != 0;
+            if (any) {   /* a larger maximum: rescale the double sums, by a double factor */
+                double sd[OOC_W];
+                OOC_NAME(ooc_exp_diff)(M[k], newM, sd);
+                for (int l = 0; l < OOC_W; l++) {
+                    if (up[l]) {
+                        double *rd = Rd + k * OOC_W + l, *cd = Cd + k * OOC_W + l;
+                        *rd = (*rd + *cd) * sd[l];
+                        *cd = 0;
+                    }
                 }
             }
             M[k] = newM;
