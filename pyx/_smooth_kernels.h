@@ -30,8 +30,10 @@
 #pragma GCC diagnostic ignored "-Wpsabi"  /* 64-byte vectors only pass between inlined helpers */
 #endif
 
+/* OOC_SMOOTH_PORTABLE (setup.py defines it for OOC_DISPATCH=0) or OOC_NO_DISPATCH: the
+ * baseline only, whatever the CPU */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12 \
-    && !defined(OOC_NO_DISPATCH)
+    && !defined(OOC_NO_DISPATCH) && !defined(OOC_SMOOTH_PORTABLE)
 #define OOC_DISPATCH 1
 #else
 #define OOC_DISPATCH 0
