@@ -7,7 +7,8 @@ checks back on for debugging.
 
 On x86-64 the same kernels are also compiled for AVX2 and for AVX-512, as numpy does for its own
 loops; ``ooc.kernels`` imports the widest one the running CPU supports, so the package still runs on
-any x86-64 machine.  ``OOC_DISPATCH=0`` builds the portable module only.
+any x86-64 machine.  ``OOC_DISPATCH=0`` builds the portable code only: the portable argmax module,
+and the logsumexp kernel (``ooc._smooth``) without its AVX2 / AVX-512 variants.
 """
 import os
 import platform
@@ -24,7 +25,8 @@ if os.environ.get("OOC_NATIVE", "0") == "1":
 
 variants = {"_kernels": []}
 x86 = platform.machine().lower() in ("x86_64", "amd64") and sys.platform != "win32"
-if x86 and os.environ.get("OOC_DISPATCH", "1") == "1" and "-march=native" not in flags:
+dispatch = os.environ.get("OOC_DISPATCH", "1") == "1"
+if x86 and dispatch and "-march=native" not in flags:
     variants["_kernels_avx2"] = ["-mavx2", "-mfma", "-mf16c"]
     variants["_kernels_avx512"] = ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw",
                                    "-mavx512cd", "-mavx512dq", "-mavx512vl"]
@@ -42,13 +44,17 @@ extensions = [
 ]
 if sys.platform != "win32":
     # logsumexp / soft-argmax kernel; it holds its own AVX2 / AVX-512 variants and picks one at
-    # run time, so it gets only the portable flags.  Without it ooc uses numpy for these.
+    # run time, so it gets only the portable flags; OOC_SMOOTH_PORTABLE leaves the variants out.
+    # Without it ooc uses numpy for these.
+    smooth_macros = [("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")]
+    if not dispatch:
+        smooth_macros.append(("OOC_SMOOTH_PORTABLE", "1"))
     extensions.append(Extension(
         "ooc._smooth",
         ["pyx/_smooth.pyx"],
         depends=["pyx/_smooth_kernels.h", "pyx/_smooth_isa.h", "pyx/_smooth_template.h"],
         include_dirs=[np.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+        define_macros=smooth_macros,
         extra_compile_args=flags,
     ))
 

@@ -7,7 +7,12 @@ from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, 
 ctypedef struct half_t:
     uint16_t bits
 
-# Every dtype the compiled kernels reduce without a copy (bool is read as uint8).
+# numpy bool, held as its byte: numpy reads every nonzero byte as True (a bool view of uint8 data
+# holds bytes other than 0 and 1), so the kernels compare bytes through "!= 0", never as numbers.
+ctypedef struct bool_t:
+    uint8_t byte
+
+# Every dtype the compiled kernels reduce without a copy.
 ctypedef fused value_t:
     int8_t
     int16_t
@@ -20,6 +25,7 @@ ctypedef fused value_t:
     float
     double
     half_t
+    bool_t
 
 # Local index counters: 32-bit lanes beside 1/2/4-byte values vectorize best, 64-bit beside 8-byte ones.
 ctypedef fused count_t:

@@ -4,7 +4,8 @@
 The C kernels (``_smooth_kernels.h``) read every element once: a tile of a few KiB is scanned
 for its maximum and then, from the cache, for ``exp(x - max)``; on x86-64 Linux they are
 compiled for the baseline, x86-64-v3 (AVX2) and x86-64-v4 (AVX-512) and the widest the CPU runs
-is picked on first use (see :func:`isa`, :func:`set_isa`).
+is picked on first use (see :func:`isa`, :func:`set_isa`); a build with ``OOC_DISPATCH=0`` holds
+the baseline only.
 """
 from libc.stdint cimport intptr_t
 

@@ -15,11 +15,15 @@ typedef int32_t OOC_VI __attribute__((vector_size(OOC_VBYTES)));
 typedef double OOC_VD __attribute__((vector_size(OOC_VBYTES)));
 typedef int64_t OOC_VL __attribute__((vector_size(OOC_VBYTES)));
 
-/* exp(d) for d <= 0 (or NaN, giving 0), float lanes */
+/* exp(d) = 2^n p(r) for d <= 0 (or NaN, giving 0), float lanes, subnormal results included.
+ * 2^n alone is not a normal float below n = -126, so the polynomial's coefficients are scaled by
+ * 2^-32 (exactly: a power of two) and the exponent by 2^32: p(r) 2^-32 is a normal float and its
+ * product with 2^(n + 32) rounds once, to the nearest subnormal if need be.  Same instructions
+ * as without the scaling. */
 OOC_INLINE OOC_VF OOC_ISA_NAME(ooc_exp_neg_f32)(OOC_VF d)
 {
     const OOC_VF zero = {0};
-    const OOC_VI ok = d > zero - 87.0f;
+    const OOC_VI ok = d > zero - 104.0f;                /* exp(-104) < 2^-150: rounds to 0 */
     d = (OOC_VF)((OOC_VI)d & ok);
     const OOC_VF magic = zero + 12582912.0f;           /* 1.5 * 2^23: rounds to integer */
     OOC_VF y = d * 1.44269504088896341f + magic;
@@ -27,23 +31,25 @@ OOC_INLINE OOC_VF OOC_ISA_NAME(ooc_exp_neg_f32)(OOC_VF d)
     OOC_VF nf = y - magic;
     OOC_VF r = d - nf * 0.693359375f;                  /* ln 2 = 0.693359375 - 2.12194440e-4 */
     r = r - nf * -2.12194440054690583e-4f;
-    OOC_VF p = zero + (1.0f / 5040.0f);
-    p = p * r + (1.0f / 720.0f);
-    p = p * r + (1.0f / 120.0f);
-    p = p * r + (1.0f / 24.0f);
-    p = p * r + (1.0f / 6.0f);
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    OOC_VF scale = (OOC_VF)((n + 127) << 23);
+    const float s = 0x1p-32f;
+    OOC_VF p = zero + s * (1.0f / 5040.0f);
+    p = p * r + s * (1.0f / 720.0f);
+    p = p * r + s * (1.0f / 120.0f);
+    p = p * r + s * (1.0f / 24.0f);
+    p = p * r + s * (1.0f / 6.0f);
+    p = p * r + s * 0.5f;
+    p = p * r + s;
+    p = p * r + s;
+    OOC_VF scale = (OOC_VF)((n + (127 + 32)) << 23);    /* 2^(n + 32), n >= -150 */
     return (OOC_VF)((OOC_VI)(p * scale) & ok);
 }
 
-/* exp(d) for d <= 0 (or NaN, giving 0), double lanes */
+/* exp(d) for d <= 0 (or NaN, giving 0), double lanes, subnormal results included: as for float,
+ * with the coefficients scaled by 2^-64 and 2^n by 2^64. */
 OOC_INLINE OOC_VD OOC_ISA_NAME(ooc_exp_neg_f64)(OOC_VD d)
 {
     const OOC_VD zero = {0};
-    const OOC_VL ok = d > zero - 708.0;
+    const OOC_VL ok = d > zero - 746.0;                 /* exp(-746) < 2^-1075: rounds to 0 */
     d = (OOC_VD)((OOC_VL)d & ok);
     const OOC_VD magic = zero + 6755399441055744.0;      /* 1.5 * 2^52 */
     OOC_VD y = d * 1.4426950408889634074 + magic;
@@ -51,23 +57,26 @@ OOC_INLINE OOC_VD OOC_ISA_NAME(ooc_exp_neg_f64)(OOC_VD d)
     OOC_VD nf = y - magic;
     OOC_VD r = d - nf * 0.693145751953125;              /* ln 2 = hi + lo, hi exact */
     r = r - nf * 1.42860682030941723212e-6;
-    OOC_VD p = zero + (1.0 / 6227020800.0);             /* 1/13! */
-    p = p * r + (1.0 / 479001600.0);
-    p = p * r + (1.0 / 39916800.0);
-    p = p * r + (1.0 / 3628800.0);
-    p = p * r + (1.0 / 362880.0);
-    p = p * r + (1.0 / 40320.0);
-    p = p * r + (1.0 / 5040.0);
-    p = p * r + (1.0 / 720.0);
-    p = p * r + (1.0 / 120.0);
-    p = p * r + (1.0 / 24.0);
-    p = p * r + (1.0 / 6.0);
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    OOC_VD scale = (OOC_VD)((n + 1023) << 52);
+    const double s = 0x1p-64;
+    OOC_VD p = zero + s * (1.0 / 6227020800.0);         /* 1/13! */
+    p = p * r + s * (1.0 / 479001600.0);
+    p = p * r + s * (1.0 / 39916800.0);
+    p = p * r + s * (1.0 / 3628800.0);
+    p = p * r + s * (1.0 / 362880.0);
+    p = p * r + s * (1.0 / 40320.0);
+    p = p * r + s * (1.0 / 5040.0);
+    p = p * r + s * (1.0 / 720.0);
+    p = p * r + s * (1.0 / 120.0);
+    p = p * r + s * (1.0 / 24.0);
+    p = p * r + s * (1.0 / 6.0);
+    p = p * r + s * 0.5;
+    p = p * r + s;
+    p = p * r + s;
+    OOC_VD scale = (OOC_VD)((n + (1023 + 64)) << 52);   /* 2^(n + 64), n >= -1077 */
     return (OOC_VD)((OOC_VL)(p * scale) & ok);
 }
+
+#define OOC_EXP64 OOC_ISA_NAME(ooc_exp_neg_f64)
 
 #define OOC_T float
 #define OOC_V OOC_VF
@@ -97,6 +106,7 @@ OOC_INLINE OOC_VD OOC_ISA_NAME(ooc_exp_neg_f64)(OOC_VD d)
 #undef OOC_EXP
 #undef OOC_NAME
 
+#undef OOC_EXP64
 #undef OOC_VF
 #undef OOC_VI
 #undef OOC_VD

@@ -10,10 +10,14 @@
  * baseline (SSE2, 16 bytes), and the widest the CPU runs is picked on first use; elsewhere only
  * the baseline (16-byte vectors) is built.  exp(d) for d <= 0 is 2^n * p(r) with n = round(d / ln 2),
  * r = d - n ln 2 (two-constant Cody-Waite reduction, |r| <= ln 2 / 2) and p the Taylor
- * polynomial of degree 7 (float, truncation error 7e-9 relative) or 13 (double, 6e-18); d below
- * -87 (float) or -708 (double) gives 0, which next to the maximum's exp(0) = 1 is below one
- * ulp.  NaN gives 0 there; NaN in the input is flagged separately and makes M NaN.  Build
- * without -ffast-math: the rounding trick relies on IEEE arithmetic.
+ * polynomial of degree 7 (float, truncation error 7e-9 relative) or 13 (double, 6e-18), its
+ * coefficients prescaled by a power of two so that subnormal results (d below -87.3 for float,
+ * -708.4 for double) are rounded once rather than flushed: next to the maximum's exp(0) = 1 they
+ * vanish, but where the maximum is 0 the answer log1p(rest) is rest itself, a subnormal or tiny
+ * number (scipy's logsumexp([0, -720]) is 2.03e-313).  d below -104 (float) or -746 (double)
+ * gives 0, as exp rounds there.  NaN gives 0 there; NaN in the input is flagged separately and
+ * makes M NaN.  Build without -ffast-math (which also flushes subnormals to zero): the
+ * rounding trick and the subnormal results rely on IEEE arithmetic.
  */
 #ifndef OOC_SMOOTH_KERNELS_H
 #define OOC_SMOOTH_KERNELS_H
@@ -26,8 +30,10 @@
 #pragma GCC diagnostic ignored "-Wpsabi"  /* 64-byte vectors only pass between inlined helpers */
 #endif
 
+/* OOC_SMOOTH_PORTABLE (setup.py defines it for OOC_DISPATCH=0) or OOC_NO_DISPATCH: the
+ * baseline only, whatever the CPU */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12 \
-    && !defined(OOC_NO_DISPATCH)
+    && !defined(OOC_NO_DISPATCH) && !defined(OOC_SMOOTH_PORTABLE)
 #define OOC_DISPATCH 1
 #else
 #define OOC_DISPATCH 0

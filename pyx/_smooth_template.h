@@ -1,10 +1,12 @@
 /* (max, count, rest) kernels for one element type; included by _smooth_isa.h with
  * OOC_T (element type), OOC_V / OOC_IV (float / integer vectors of OOC_VBYTES), OOC_W (lanes),
- * OOC_EXP (vector exp of non-positive numbers) and OOC_NAME (suffix) defined. */
+ * OOC_EXP (vector exp of non-positive numbers), OOC_EXP64 (the same in double lanes, OOC_VD) and
+ * OOC_NAME (suffix) defined. */
 
 #define OOC_TILE 2048   /* elements of a row scanned twice from L1 */
 #define OOC_RT 32       /* rows of a column strip scanned twice from L1/L2 */
 #define OOC_NV (512 / OOC_VBYTES)   /* vectors across a column strip of 512 bytes */
+#define OOC_FLUSH 8     /* vectors of a row whose exp sum is kept in OOC_T lanes */
 
 OOC_INLINE OOC_V OOC_NAME(ooc_load)(const OOC_T *p)
 {
@@ -17,6 +19,21 @@ OOC_INLINE OOC_V OOC_NAME(ooc_load)(const OOC_T *p)
 OOC_INLINE OOC_V OOC_NAME(ooc_blend)(OOC_IV mask, OOC_V a, OOC_V b)
 {
     return (OOC_V)(((OOC_IV)a & mask) | ((OOC_IV)b & ~mask));
+}
+
+/* sd[l] = exp(a[l] - b[l]) for a <= b, computed in double (a float factor would carry float
+ * rounding, or a float subnormal's, into the double sums it rescales) */
+OOC_INLINE void OOC_NAME(ooc_exp_diff)(OOC_V a, OOC_V b, double *sd)
+{
+    for (int h = 0; h < OOC_W; h += OOC_VBYTES / 8) {
+        OOC_VD da, db;
+        for (int q = 0; q < OOC_VBYTES / 8; q++) {
+            da[q] = a[h + q];
+            db[q] = b[h + q];
+        }
+        OOC_VD e = OOC_EXP64(da - db);
+        memcpy(sd + h, &e, sizeof e);
+    }
 }
 
 /* largest of p[0..len) (NaN ignored, -inf if nothing else); *nan set if a NaN is seen */
@@ -56,8 +73,24 @@ OOC_INLINE void OOC_NAME(ooc_tile_expsum)(const OOC_T *p, intptr_t len, OOC_T M,
     const OOC_V zero = {0};
     const OOC_IV one = (OOC_IV)(zero + 1);
     const OOC_V mv = zero + M;
-    OOC_V c = zero, r = zero;
+    OOC_V c = zero, r, r2 = zero;
     intptr_t i = 0;
+    /* a two-level sum: exp of OOC_FLUSH vectors, then those sums.  One running sum per lane
+     * would add up to OOC_TILE / OOC_W float terms one after the other; where the maximum is 0
+     * and every other term tiny, rest is the answer and that loses several ulps to scipy's
+     * pairwise sum.  Costs one add per OOC_FLUSH vectors. */
+    for (; i + OOC_FLUSH * OOC_W <= len; i += OOC_FLUSH * OOC_W) {
+        r = zero;
+        for (int u = 0; u < OOC_FLUSH; u++) {
+            OOC_V v = OOC_NAME(ooc_load)(p + i + u * OOC_W);
+            OOC_IV eq = v == mv;
+            OOC_V e = OOC_EXP(v - mv);
+            c += (OOC_V)(eq & one);
+            r += (OOC_V)(~eq & (OOC_IV)e);
+        }
+        r2 += r;
+    }
+    r = zero;
     for (; i + OOC_W <= len; i += OOC_W) {
         OOC_V v = OOC_NAME(ooc_load)(p + i);
         OOC_IV eq = v == mv;
@@ -65,10 +98,11 @@ OOC_INLINE void OOC_NAME(ooc_tile_expsum)(const OOC_T *p, intptr_t len, OOC_T M,
         c += (OOC_V)(eq & one);
         r += (OOC_V)(~eq & (OOC_IV)e);
     }
+    r2 += r;
     double cs = 0, rs = 0;
     for (int k = 0; k < OOC_W; k++) {
         cs += c[k];
-        rs += r[k];
+        rs += r2[k];
     }
     for (; i < len; i++) {
         OOC_T v = p[i];
@@ -76,7 +110,7 @@ OOC_INLINE void OOC_NAME(ooc_tile_expsum)(const OOC_T *p, intptr_t len, OOC_T M,
             cs += 1;
         } else {
             OOC_T d = v - M;
-            if (d > -708)   /* false for NaN */
+            if (d > -746)   /* false for NaN; exp(-746) rounds to 0 */
                 rs += exp((double)d);
         }
     }
@@ -138,12 +172,18 @@ OOC_INLINE void OOC_NAME(ooc_lse_strip)(const OOC_T *col, intptr_t n, intptr_t s
         for (int k = 0; k < nv; k++) {
             OOC_IV up = tm[k] > M[k];
             OOC_V newM = OOC_NAME(ooc_blend)(up, tm[k], M[k]);
-            OOC_V s = OOC_EXP(M[k] - newM);
-            for (int l = 0; l < OOC_W; l++) {
-                if (up[l]) {
-                    double *rd = Rd + k * OOC_W + l, *cd = Cd + k * OOC_W + l;
-                    *rd = (*rd + *cd) * s[l];
-                    *cd = 0;
+            int any = 0;
+            for (int l = 0; l < OOC_W; l++)
+                any |= up[l] != 0;
+            if (any) {   /* a larger maximum: rescale the double sums, by a double factor */
+                double sd[OOC_W];
+                OOC_NAME(ooc_exp_diff)(M[k], newM, sd);
+                for (int l = 0; l < OOC_W; l++) {
+                    if (up[l]) {
+                        double *rd = Rd + k * OOC_W + l, *cd = Cd + k * OOC_W + l;
+                        *rd = (*rd + *cd) * sd[l];
+                        *cd = 0;
+                    }
                 }
             }
             M[k] = newM;
@@ -206,7 +246,7 @@ static void OOC_NAME(ooc_lse_cols)(const OOC_T *x, intptr_t outer, intptr_t n,
                     cnt += 1;
                 } else {
                     OOC_T d = v - (OOC_T)M;
-                    if (d > -708)
+                    if (d > -746)
                         rest += exp((double)d);
                 }
             }
@@ -220,3 +260,4 @@ static void OOC_NAME(ooc_lse_cols)(const OOC_T *x, intptr_t outer, intptr_t n,
 #undef OOC_TILE
 #undef OOC_RT
 #undef OOC_NV
+#undef OOC_FLUSH

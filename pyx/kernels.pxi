@@ -20,8 +20,8 @@ from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, 
                           uint64_t, INT32_MAX)
 from libc.stdlib cimport free, malloc
 
-from _fused cimport (count_t, half_t, max_tag, min_tag, nan_t, op_t, propagate_tag, skip_tag,
-                     value_t)
+from _fused cimport (bool_t, count_t, half_t, max_tag, min_tag, nan_t, op_t, propagate_tag,
+                     skip_tag, value_t)
 
 import numpy as np
 
@@ -42,7 +42,7 @@ cdef enum:
     TILE = 2048         # elements of the running best row kept in L1 by the row kernel
     MAXDIMS = 64
 
-# dtypes with a compiled kernel (bool is read as uint8)
+# dtypes with a compiled kernel (bool is read as bytes, any nonzero byte being True)
 SUPPORTED = tuple(np.dtype(t) for t in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64"))
@@ -109,6 +109,11 @@ cdef inline bint better(value_t v, value_t b, op_t *op, nan_t *nan) noexcept nog
             return gt | (nv & (not nb))
         else:
             return gt | (nb & (not nv))
+    elif value_t is bool_t:
+        if op_t is max_tag:
+            return (v.byte != 0) & (b.byte == 0)
+        else:
+            return (v.byte == 0) & (b.byte != 0)
     else:
         if op_t is max_tag:
             return v > b
@@ -125,8 +130,17 @@ cdef inline bint same(value_t v, value_t b) noexcept nogil:
         nv = (v.bits & 0x7fff) > 0x7c00
         nb = (b.bits & 0x7fff) > 0x7c00
         return (nv & nb) | ((not nv) & (not nb) & (hkey(v.bits) == hkey(b.bits)))
+    elif value_t is bool_t:
+        return (v.byte != 0) == (b.byte != 0)
     else:
         return v == b
+
+
+cdef inline value_t proper(value_t v) noexcept nogil:
+    """v as returned to the caller: a bool as the byte 0 or 1, every other type unchanged."""
+    if value_t is bool_t:
+        v.byte = v.byte != 0
+    return v
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,8 +207,9 @@ cdef intp_t line_best(const char *p, intp_t stride, intp_t n, numpy_argfunc argf
     if stride != sizeof(value_t):
         return line_strided(p, stride, n, vtag, op, nan)
     if argfunc != NULL:
-        # numpy's SIMD argmax/argmin: first NaN wins.  For a nan-variant its answer stands when it
-        # is not NaN, which means the line holds no NaN at all.
+        # numpy's SIMD argmax/argmin: first NaN wins (and for bool, any nonzero byte is True).
+        # For a nan-variant its answer stands when it is not NaN, which means the line holds no
+        # NaN at all.
         argfunc(<void *>p, n, &best, NULL)
         if nan_t is propagate_tag or not is_nan((<const value_t *>p)[best]):
             return best
@@ -321,11 +336,72 @@ cdef bint rows_no_nan(const char *p, intp_t ks, intp_t k0, intp_t k1, intp_t m, 
     return nan == 0
 
 
+cdef inline uint8_t bool_step(uint8_t v, uint8_t b, bint *t, op_t *op) noexcept nogil:
+    """One compare of a raw bool byte v with the running best b of rows_update_bool."""
+    if op_t is max_tag:
+        t[0] = v > b
+        return <uint8_t>(b | -(<uint8_t>t[0]))
+    else:
+        t[0] = v < b
+        return v if t[0] else b
+
+
+cdef void rows_update_bool(const char *p, intp_t ks, intp_t k0, intp_t k1, intp_t m, uint8_t *bv,
+                           count_t *bc, op_t *op) noexcept nogil:
+    """rows_update for bool, whose bytes other than 0 are all True, on raw bytes.
+
+    The running best holds False as 0 and True as 255 (max) or 1 (min), so that a raw byte
+    compare is the bool compare: for max, v > b is "v nonzero and b False"; for min, v < b is "v
+    zero and b True".  GCC vectorizes this form (not a compare of normalized 0/1 bytes, nor a
+    select of bool_t structs).
+    """
+    cdef intp_t k = k0, j
+    cdef const uint8_t *r0
+    cdef const uint8_t *r1
+    cdef const uint8_t *r2
+    cdef const uint8_t *r3
+    cdef uint8_t b
+    cdef count_t c
+    cdef bint t
+    while k + 4 <= k1:
+        r0 = <const uint8_t *>(p + k * ks)
+        r1 = <const uint8_t *>(p + (k + 1) * ks)
+        r2 = <const uint8_t *>(p + (k + 2) * ks)
+        r3 = <const uint8_t *>(p + (k + 3) * ks)
+        for j in range(m):
+            b = bv[j]
+            c = bc[j]
+            b = bool_step(r0[j], b, &t, op)
+            c = <count_t>k if t else c
+            b = bool_step(r1[j], b, &t, op)
+            c = <count_t>(k + 1) if t else c
+            b = bool_step(r2[j], b, &t, op)
+            c = <count_t>(k + 2) if t else c
+            b = bool_step(r3[j], b, &t, op)
+            c = <count_t>(k + 3) if t else c
+            bv[j] = b
+            bc[j] = c
+        k += 4
+    while k < k1:
+        r0 = <const uint8_t *>(p + k * ks)
+        for j in range(m):
+            b = bool_step(r0[j], bv[j], &t, op)
+            bv[j] = b
+            bc[j] = <count_t>k if t else bc[j]
+        k += 1
+
+
 cdef void rows_contiguous(const char *p, intp_t ks, intp_t n, intp_t m, value_t *bv,
                           count_t *bc, op_t *op, nan_t *nan) noexcept nogil:
     """Best of n contiguous rows of m elements: the first row, then an exact update per row."""
     cdef intp_t j
     cdef const value_t *row = <const value_t *>p
+    if value_t is bool_t:
+        for j in range(m):
+            bv[j].byte = (255 if op_t is max_tag else 1) if row[j].byte else 0
+            bc[j] = 0
+        rows_update_bool(p, ks, 1, n, m, <uint8_t *>bv, bc, op)
+        return
     for j in range(m):
         bv[j] = row[j]
         bc[j] = 0
@@ -397,11 +473,12 @@ cdef int reduce_tagged(char *x, char *vout, char *jout, geometry *g, numpy_argfu
                 if nan_t is skip_tag:
                     if is_nan(bv[j]):
                         idx = -1
-                (<value_t *>(vout + offv + j * g.vms))[0] = bv[j]
+                (<value_t *>(vout + offv + j * g.vms))[0] = proper(bv[j])
                 (<int64_t *>(jout + offj + j * g.jms))[0] = idx
         else:
             idx = line_best(x + offx, g.ks, g.n, argfunc, vtag, op, nan)
-            (<value_t *>(vout + offv))[0] = (<value_t *>(x + offx + (idx if idx > 0 else 0) * g.ks))[0]
+            (<value_t *>(vout + offv))[0] = proper(
+                (<value_t *>(x + offx + (idx if idx > 0 else 0) * g.ks))[0])
             (<int64_t *>(jout + offj))[0] = idx
         # next outer position, last dim fastest
         d = g.nouter - 1
@@ -458,7 +535,9 @@ cdef int reduce_any(int typenum, char *x, char *vout, char *jout, geometry *g,
         return reduce_typed(x, vout, jout, g, argfunc, <half_t *>NULL, is_min, skipna)
     if typenum == cnp.NPY_BYTE:
         return reduce_typed(x, vout, jout, g, argfunc, <int8_t *>NULL, is_min, skipna)
-    if typenum == cnp.NPY_UBYTE or typenum == cnp.NPY_BOOL:
+    if typenum == cnp.NPY_BOOL:
+        return reduce_typed(x, vout, jout, g, argfunc, <bool_t *>NULL, is_min, skipna)
+    if typenum == cnp.NPY_UBYTE:
         return reduce_typed(x, vout, jout, g, argfunc, <uint8_t *>NULL, is_min, skipna)
     if typenum == cnp.NPY_SHORT:
         return reduce_typed(x, vout, jout, g, argfunc, <int16_t *>NULL, is_min, skipna)
