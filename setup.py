@@ -52,6 +52,16 @@ if sys.platform != "win32":
         extra_compile_args=flags,
     ))
 
+# top-k kernel (portable flags; its loops are vectorized by the compiler)
+extensions.append(Extension(
+    "ooc._topk",
+    ["pyx/_topk.pyx"],
+    depends=["pyx/_fused.pxd", "pyx/_topk_filter.h"],
+    include_dirs=[np.get_include(), "pyx"],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+    extra_compile_args=flags,
+))
+
 setup(
     options={"build_ext": {"parallel": os.cpu_count() or 1}},
     ext_modules=cythonize(

@@ -3,12 +3,14 @@
 The argmax-family kernels are compiled once per instruction set (``_kernels``, ``_kernels_avx2``,
 ``_kernels_avx512``); the widest one this CPU runs is used, or the one ``$OOC_KERNELS`` names,
 after a check that the CPU has what it needs (an illegal instruction would kill the process).
-The logsumexp kernel ``_smooth`` holds its own variants and picks one at run time.
+The logsumexp kernel ``_smooth`` holds its own variants and picks one at run time; the top-k
+kernel ``_topk`` is one portable build.
 """
 import importlib
 import os
 
-__all__ = ["KERNEL_BUILDS", "available_kernels", "load_kernels", "missing_features", "arg", "smooth"]
+__all__ = ["KERNEL_BUILDS", "available_kernels", "load_kernels", "missing_features", "arg", "smooth",
+           "topk"]
 
 # Kernel builds, widest first, with the CPU features (numpy's names) each one needs.
 KERNEL_BUILDS = {
@@ -82,3 +84,9 @@ try:
     smooth = importlib.import_module("._smooth", __package__)
 except ImportError:  # pragma: no cover - built without it
     smooth = None
+
+try:
+    #: the top-k kernel module, or None (numpy then sorts each chunk)
+    topk = importlib.import_module("._topk", __package__)
+except ImportError:  # pragma: no cover - built without it
+    topk = None
