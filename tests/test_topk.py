@@ -303,3 +303,72 @@ def test_k_zero_reads_nothing_and_object_dtype_is_refused():
     assert values.compute().shape == (0, 4) and indices.compute().dtype == np.intp
     with pytest.raises(TypeError, match="dtype"):
         ooc.top_k(np.array(["a", "b"], dtype=object), 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# the xarray accessor and the command line
+
+
+def test_xarray_top_k_and_idx_top_k():
+    xr = pytest.importorskip("xarray")
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 6, size=(3, 7, 4)).astype("f8")
+    a[1, 2, :] = np.nan
+    t = xr.DataArray(a, dims=("x", "day", "y"), name="t", attrs={"units": "K"},
+                     coords={"day": np.arange(7) * 10, "x": [1, 2, 3], "y": list("abcd")})
+    for data in (t, t.chunk({"day": 3, "y": 2})):
+        ds = data.ooc.top_k("day", 3, mode="smallest", keep_attrs=True)
+        want_v, want_i = oracle(a, 3, 1, "smallest")
+        assert ds["values"].dims == ("x", "rank", "y") and list(ds["rank"].values) == [0, 1, 2]
+        assert list(ds["y"].values) == list("abcd") and "day" not in ds.coords
+        np.testing.assert_array_equal(ds["indices"].values, want_i)
+        np.testing.assert_array_equal(ds["values"].values, want_v)
+        assert ds["values"].attrs == {"units": "K"}
+        labels = data.ooc.idx_top_k("day", 3)
+        np.testing.assert_array_equal(labels.values, (np.arange(7) * 10)[oracle(a, 3, 1,
+                                                                                "largest")[1]])
+        assert labels.name == "day" and labels.dims == ("x", "rank", "y")
+        short = data.ooc.idx_top_k("day", 7, skipna=True, fill_value=-1).values
+        all_v, all_i = oracle(a, 7, 1, "largest")
+        np.testing.assert_array_equal(short, np.where(np.isnan(all_v), -1, all_i * 10))
+        assert (short == -1).sum() == 4
+        both = data.ooc.top_k(["y", "day"], 2)
+        np.testing.assert_array_equal(both["indices"].values, oracle(a, 2, (2, 1), "largest")[1])
+        assert both["indices"].dims == ("x", "rank")
+
+
+def test_cli_top_k(tmp_path, capsys):
+    import json
+
+    from ooc import cli
+    from test_bad_input import poisoned_store
+
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 9, size=(6, 10)).astype("f4")
+    a[2, 4] = np.nan
+    src = str(tmp_path / "in.zarr")
+    z = zarr.create_array(src, shape=a.shape, chunks=(4, 3), dtype="f4")
+    z[...] = a
+    assert cli.main(["top-k", src, "--k", "3", "--axis", "1", "--json", "--no-progress"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    want_v, want_i = oracle(a, 3, 1, "largest")
+    assert rec["indices"] == want_i.tolist() and rec["k"] == 3
+    assert cli.main(["top-k", src, "--k", "4", "--mode", "smallest", "--json", "--no-progress"]) \
+        == 0
+    rec = json.loads(capsys.readouterr().out)
+    flat = oracle(a, 4, None, "smallest")[1]
+    assert rec["indices"] == flat.tolist()
+    assert rec["coords"] == [list(np.unravel_index(i, a.shape)) for i in flat]
+    out = str(tmp_path / "out.zarr")
+    assert cli.main(["top-k", src, "--k", "2", "--axis", "0", "--out", out, "--no-progress"]) == 0
+    capsys.readouterr()
+    want_v, want_i = oracle(a, 2, 0, "largest")
+    np.testing.assert_array_equal(zarr.open_array(out, path="indices")[...], want_i)
+    np.testing.assert_array_equal(zarr.open_array(out, path="values")[...], want_v)
+    assert zarr.open_array(out, path="indices").attrs["ooc"]["complete"] is True
+    # usage errors before any chunk is read: a poisoned store would fail the read otherwise
+    bad = poisoned_store(str(tmp_path / "poisoned.zarr"))
+    assert cli.main(["top-k", bad, "--k", "9", "--axis", "0", "--no-progress"]) == 2
+    assert "larger than" in capsys.readouterr().err
+    assert cli.main(["top-k", bad, "--k", "2", "--fill-index", "0", "--no-progress"]) == 2
+    assert cli.main(["top-k", bad, "--k", "-2", "--no-progress"]) == 2
