@@ -3,8 +3,8 @@
 The argmax-family kernels are compiled once per instruction set (``_kernels``, ``_kernels_avx2``,
 ``_kernels_avx512``); the widest one this CPU runs is used, or the one ``$OOC_KERNELS`` names,
 after a check that the CPU has what it needs (an illegal instruction would kill the process).
-The logsumexp kernel ``_smooth`` holds its own variants and picks one at run time; the top-k
-kernel ``_topk`` is one portable build.
+The top-k kernels ``_topk*`` are built the same three ways and follow the argmax kernels' choice;
+the logsumexp kernel ``_smooth`` holds its own variants and picks one at run time.
 """
 import importlib
 import os
@@ -85,8 +85,18 @@ try:
 except ImportError:  # pragma: no cover - built without it
     smooth = None
 
-try:
-    #: the top-k kernel module, or None (numpy then sorts each chunk)
-    topk = importlib.import_module("._topk", __package__)
-except ImportError:  # pragma: no cover - built without it
-    topk = None
+
+def _topk_kernels():
+    """The top-k kernel module of the same build as :data:`arg` (the portable one if that build
+    lacks it), or None."""
+    suffix = arg.__name__.rsplit("._kernels", 1)[-1]   # "", "_avx2" or "_avx512"
+    for module in dict.fromkeys((f"._topk{suffix}", "._topk")):
+        try:
+            return importlib.import_module(module, __package__)
+        except ImportError:  # pragma: no cover - built without it
+            continue
+    return None  # pragma: no cover
+
+
+#: the top-k kernel module, or None (numpy then sorts each chunk)
+topk = _topk_kernels()
