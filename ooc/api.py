@@ -426,10 +426,12 @@ def top_k(a, k, /, *, axis=-1, mode="largest", sorted=True, skipna=False, fill_i
           split_every=None, out=None):
     """The ``k`` largest (or smallest) elements and their indices along an axis, lazily.
 
-    Like ``numpy.top_k`` (numpy 2.5's), with one answer for every chunking: the values in order,
-    best first, and on equal values the smaller index first (numpy leaves that order open).
-    One pass over the data: every chunk is reduced to its k best (value, index) pairs per output
-    position by a compiled kernel, and the pairs are merged in a tree, as for :func:`argmax`.
+    Like ``numpy.top_k`` (in numpy's development documentation; numpy 2.4 has none), with one
+    answer for every chunking: the values in order, best first, and on equal values the smaller
+    index first (numpy leaves that order open).  Every chunk is reduced to its k best (value,
+    index) pairs per output position by a compiled kernel (one pass over the chunk's memory along
+    its innermost axis, two along an outer one), and the pairs are merged in a tree, as for
+    :func:`argmax`.
 
     Parameters
     ----------

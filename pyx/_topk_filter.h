@@ -277,3 +277,71 @@ static inline void ooc_net_f64_min(double *sel, double *m, intptr_t w) {
 OOC_TOPK_NETF(float, f32)
 OOC_TOPK_NETF(double, f64)
 #endif
+
+/* The line kernel's lanes: bit j of the mask set where q[j] may beat the threshold t, for 64
+ * elements (floats: q >= t, so a tie passes and NaN does not; the thresholds replace NaN). */
+#if defined(__AVX512F__)
+static inline uint64_t ooc_mask64_f32_max(const float *q, float t) {
+    __m512 v = _mm512_set1_ps(t);
+    uint64_t m = 0;
+    for (int b = 0; b < 4; b++)
+        m |= (uint64_t)_mm512_cmp_ps_mask(_mm512_loadu_ps(q + 16 * b), v, _CMP_GE_OQ) << (16 * b);
+    return m;
+}
+static inline uint64_t ooc_mask64_f32_min(const float *q, float t) {
+    __m512 v = _mm512_set1_ps(t);
+    uint64_t m = 0;
+    for (int b = 0; b < 4; b++)
+        m |= (uint64_t)_mm512_cmp_ps_mask(_mm512_loadu_ps(q + 16 * b), v, _CMP_LE_OQ) << (16 * b);
+    return m;
+}
+#elif defined(__AVX2__)
+static inline uint64_t ooc_mask64_f32_max(const float *q, float t) {
+    __m256 v = _mm256_set1_ps(t);
+    uint64_t m = 0;
+    for (int b = 0; b < 8; b++)
+        m |= (uint64_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(q + 8 * b), v,
+                                                        _CMP_GE_OQ)) << (8 * b);
+    return m;
+}
+static inline uint64_t ooc_mask64_f32_min(const float *q, float t) {
+    __m256 v = _mm256_set1_ps(t);
+    uint64_t m = 0;
+    for (int b = 0; b < 8; b++)
+        m |= (uint64_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(q + 8 * b), v,
+                                                        _CMP_LE_OQ)) << (8 * b);
+    return m;
+}
+#elif defined(__SSE2__)
+static inline uint64_t ooc_mask64_f32_max(const float *q, float t) {
+    __m128 v = _mm_set1_ps(t);
+    uint64_t m = 0;
+    for (int b = 0; b < 16; b++)
+        m |= (uint64_t)_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(q + 4 * b), v)) << (4 * b);
+    return m;
+}
+static inline uint64_t ooc_mask64_f32_min(const float *q, float t) {
+    __m128 v = _mm_set1_ps(t);
+    uint64_t m = 0;
+    for (int b = 0; b < 16; b++)
+        m |= (uint64_t)_mm_movemask_ps(_mm_cmple_ps(_mm_loadu_ps(q + 4 * b), v)) << (4 * b);
+    return m;
+}
+#else
+static inline uint64_t ooc_mask64_f32_max(const float *q, float t) {
+    uint64_t m = 0;
+    for (int j = 0; j < 64; j++) m |= (uint64_t)(q[j] >= t) << j;
+    return m;
+}
+static inline uint64_t ooc_mask64_f32_min(const float *q, float t) {
+    uint64_t m = 0;
+    for (int j = 0; j < 64; j++) m |= (uint64_t)(q[j] <= t) << j;
+    return m;
+}
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ooc_lowest_bit64(m) __builtin_ctzll(m)
+#else
+static inline int ooc_lowest_bit64(uint64_t m) { int j = 0; while (!(m & 1u)) { m >>= 1; j++; } return j; }
+#endif

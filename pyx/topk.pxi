@@ -111,6 +111,9 @@ cdef extern from "_topk_filter.h" nogil:
     int ooc_any_f64_max(const double *q, double t, intp_t n)
     int ooc_any_f64_min(const double *q, double t, intp_t n)
     int ooc_lowest_bit(uint32_t m)
+    uint64_t ooc_mask64_f32_max(const float *q, float t)
+    uint64_t ooc_mask64_f32_min(const float *q, float t)
+    int ooc_lowest_bit64(uint64_t m)
     int ooc_anypass_i8_max(const int8_t *q, const int8_t *t, intp_t n)
     int ooc_anypass_i8_min(const int8_t *q, const int8_t *t, intp_t n)
     int ooc_anypass_i16_max(const int16_t *q, const int16_t *t, intp_t n)
@@ -207,6 +210,7 @@ cdef void topk_line(const char *p, intp_t stride, intp_t n, intp_t k, value_t *b
     """The min(k, n) best pairs of one line into bv/bi, best first."""
     cdef intp_t kk = k if k < n else n, i, j, s
     cdef value_t v
+    cdef uint64_t mask
     cdef const value_t *q = <const value_t *>p
     for i in range(kk):
         v = (<const value_t *>(p + i * stride))[0]
@@ -223,9 +227,21 @@ cdef void topk_line(const char *p, intp_t stride, intp_t n, intp_t k, value_t *b
     if stride == sizeof(value_t):
         while i + BLOCK <= n:
             if any_beats(q + i, threshold(bv[kk - 1], op), BLOCK, op):
-                for j in range(i, i + BLOCK):
-                    if beats(q[j], bv[kk - 1], op):
-                        insert_last(q[j], j, bv, bi, kk, op)
+                if value_t is float:
+                    # visit only the lanes that pass (float32, the common case)
+                    if op_t is max_tag:
+                        mask = ooc_mask64_f32_max(q + i, threshold(bv[kk - 1], op))
+                    else:
+                        mask = ooc_mask64_f32_min(q + i, threshold(bv[kk - 1], op))
+                    while mask:
+                        j = i + ooc_lowest_bit64(mask)
+                        mask &= mask - 1
+                        if beats(q[j], bv[kk - 1], op):
+                            insert_last(q[j], j, bv, bi, kk, op)
+                else:
+                    for j in range(i, i + BLOCK):
+                        if beats(q[j], bv[kk - 1], op):
+                            insert_last(q[j], j, bv, bi, kk, op)
             i += BLOCK
     while i < n:
         v = (<const value_t *>(p + i * stride))[0]
