@@ -58,6 +58,19 @@ if sys.platform != "win32":
         extra_compile_args=flags,
     ))
 
+# top-k kernels: one build per instruction set, as for the argmax kernels
+extensions += [
+    Extension(
+        f"ooc.{name.replace('_kernels', '_topk')}",
+        [f"pyx/{name.replace('_kernels', '_topk')}.pyx"],
+        depends=["pyx/topk.pxi", "pyx/_fused.pxd", "pyx/_topk_filter.h"],
+        include_dirs=[np.get_include(), "pyx"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+        extra_compile_args=flags + isa,
+    )
+    for name, isa in variants.items()
+]
+
 setup(
     options={"build_ext": {"parallel": os.cpu_count() or 1}},
     ext_modules=cythonize(

@@ -4,8 +4,9 @@ Exactly numpy's answers, from Cython ``nogil`` kernels that make one pass over e
 tree of (value, global index) pairs across Dask chunks.
 """
 from . import accessor  # noqa: F401 - registers DataArray.ooc once xarray is imported
-from .api import (argmax, argmin, logsumexp, max_argmax, min_argmin, nanargmax, nanargmin,
-                  soft_argmax, softmax, take_at_argmax, take_at_argmin, unravel_index)
+from .api import (argmax, argmin, argtopk, logsumexp, max_argmax, min_argmin, nanargmax,
+                  nanargmin, soft_argmax, softmax, take_at_argmax, take_at_argmin, top_k,
+                  unravel_index)
 from .errors import StoreError
 from .runtime import scheduler_context
 from .store import create_result, info, open  # noqa: A004 - ooc.open, like zarr.open
@@ -13,5 +14,5 @@ from .version import __version__
 
 __all__ = ["argmax", "argmin", "nanargmax", "nanargmin", "max_argmax", "min_argmin",
            "take_at_argmax", "take_at_argmin", "unravel_index", "logsumexp", "softmax",
-           "soft_argmax", "open", "create_result", "info", "StoreError", "scheduler_context",
-           "__version__"]
+           "soft_argmax", "top_k", "argtopk", "open", "create_result", "info", "StoreError",
+           "scheduler_context", "__version__"]

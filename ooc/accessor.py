@@ -1,7 +1,8 @@
 """The xarray accessor ``DataArray.ooc``: ooc's reductions by dimension name.
 
 ``da.ooc.argmax(dim=...)``, ``argmin``, ``nanargmax``, ``nanargmin``, ``idxmax``, ``idxmin``,
-``logsumexp``, ``softmax`` and ``soft_argmax`` give xarray's answers (names, coordinates,
+``logsumexp``, ``softmax`` and ``soft_argmax`` give xarray's answers (``top_k`` and ``idx_top_k``,
+which xarray lacks, follow the same conventions) (names, coordinates,
 attributes, the dict of index arrays per dimension for several dimensions), computed by ooc: one
 pass over the chunks, several dimensions at once through a tuple ``axis`` and
 :func:`ooc.unravel_index`, with no stack, reshape or rechunk of the data in the graph (xarray's
@@ -302,6 +303,111 @@ class OocAccessor:
         {'x': 'b', 'y': 10}
         """
         return self._idx("min", dim, skipna, fill_value, keep_attrs, split_every)
+
+    # -- top k ----------------------------------------------------------------------------
+
+    def _top_k(self, dim, k, mode, skipna, fill_index, split_every):
+        da = self._obj
+        dims, _ = _dims(da, dim)
+        axes = _axes(da, dims)
+        values, indices = api.top_k(_data(da), k, axis=axes, mode=mode, skipna=skipna,
+                                    fill_index=fill_index, split_every=split_every)
+        rest = tuple(d for d in da.dims if d not in dims)
+        at = min(axes)
+        return dims, values, indices, rest[:at] + ("rank",) + rest[at:]
+
+    def top_k(self, dim, k, *, mode="largest", skipna=False, fill_index=None, keep_attrs=None,
+              split_every=None):
+        """The ``k`` largest (or smallest) values along ``dim`` and their positions, as
+        :func:`ooc.top_k`, in a Dataset.
+
+        Parameters
+        ----------
+        dim : str or sequence of str
+            One name, or several: the positions are then flat C-order indices over them, in the
+            order given.
+        k : int
+        mode : {"largest", "smallest"}, optional
+        skipna, fill_index, split_every : optional
+            As for :func:`ooc.top_k` (NaN comes last either way; ``skipna`` refuses it).
+        keep_attrs : bool, optional
+            Copy ``attrs`` to the ``values`` variable.
+
+        Returns
+        -------
+        xarray.Dataset
+            Variables ``values`` (``da``'s dtype) and ``indices`` (positions along ``dim``),
+            with a new dimension ``rank`` (coordinate 0..k-1, best first) in place of ``dim``
+            (of the first of several dimensions), and ``da``'s coordinates on the other
+            dimensions.  Read them as ``ds["values"]``: ``ds.values`` is the Mapping method.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr
+        >>> import ooc.accessor
+        >>> t = xr.DataArray([[3.0, 9.0, 4.0, 9.5], [7.0, 1.0, 8.0, 0.0]], dims=("x", "day"),
+        ...                  coords={"x": [10, 20], "day": [1, 2, 3, 4]}, name="t")
+        >>> ds = t.ooc.top_k("day", 2)
+        >>> ds["values"].dims, ds["rank"].values
+        (('x', 'rank'), array([0, 1]))
+        >>> ds["indices"].values
+        array([[3, 1],
+               [2, 0]])
+        >>> t.ooc.top_k("x", 1, mode="smallest")["values"].values
+        array([[3., 1., 4., 0.]])
+        """
+        import xarray as xr
+
+        da = self._obj
+        dims, values, indices, out_dims = self._top_k(dim, k, mode, skipna, fill_index,
+                                                      split_every)
+        coords = {n: v.variable for n, v in da.coords.items() if not set(v.dims) & set(dims)}
+        attrs = dict(da.attrs) if _keep_attrs(keep_attrs) else {}
+        ds = xr.Dataset({"values": xr.Variable(out_dims, values, attrs),
+                         "indices": xr.Variable(out_dims, indices)},
+                        coords={**coords, "rank": np.arange(indices.shape[out_dims.index("rank")])})
+        return ds if da.chunks is not None else ds.compute()
+
+    def idx_top_k(self, dim, k, *, mode="largest", skipna=False, fill_value=_NA, keep_attrs=None,
+                  split_every=None):
+        """Coordinate labels of ``dim`` at the ``k`` largest (or smallest) values, best first,
+        on a new dimension ``rank`` in place of ``dim`` (as :meth:`idxmax` for k of them).
+
+        With ``skipna``, where a slice has fewer than ``k`` non-NaN values the missing places
+        hold ``fill_value`` (default: xarray's missing value for the labels' dtype).
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr
+        >>> import ooc.accessor
+        >>> t = xr.DataArray([[3.0, 9.0, np.nan], [7.0, 1.0, 8.0]], dims=("x", "day"),
+        ...                  coords={"day": [10, 20, 30]})
+        >>> t.ooc.idx_top_k("day", 2).values
+        array([[20, 10],
+               [30, 10]])
+        >>> t.ooc.idx_top_k("day", 3, skipna=True).values
+        array([[20., 10., nan],
+               [30., 10., 20.]])
+        """
+        da = self._obj
+        if not isinstance(dim, str):
+            raise ValueError("idx_top_k takes one dimension name")
+        if dim not in da.dims:
+            raise KeyError(f"Dimension {dim!r} not found in array dimensions {da.dims!r}")
+        if dim not in da.coords:
+            raise KeyError(f"Dimension {dim!r} is not one of the coordinates "
+                           f"{tuple(da.coords.keys())}")
+        _, _, indices, out_dims = self._top_k(dim, k, mode, skipna, -1 if skipna else None,
+                                              split_every)
+        coord = np.asarray(da[dim].values)
+        labels = indices.map_blocks(partial(_labels, coord=coord), dtype=coord.dtype)
+        res = _wrap(da, labels, out_dims, dim, {})
+        if skipna:
+            found = _wrap(da, indices >= 0, out_dims, None, {})
+            res = res.where(found) if fill_value is _NA else res.where(found, fill_value)
+        res = res.assign_coords(rank=np.arange(indices.shape[out_dims.index("rank")]))
+        res.attrs = dict(da.attrs) if _keep_attrs(keep_attrs) else {}
+        return _finish(da, res)
 
     # -- logsumexp, softmax, soft-argmax --------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Public API: numpy's argmax family, logsumexp, softmax and soft_argmax, lazily over Dask and Zarr.
+"""Public API: numpy's argmax family, top_k, logsumexp, softmax and soft_argmax, lazily over Dask
+and Zarr.
 
 Every function here checks its arguments, looks its reduction up in
 :data:`ooc.reductions.REDUCTIONS` and hands the record's steps to
@@ -7,6 +8,8 @@ Every function here checks its arguments, looks its reduction up in
 ``out=`` is written).
 """
 import math
+import operator
+from collections import namedtuple
 from functools import partial
 
 import numpy as np
@@ -20,7 +23,7 @@ from .store.inputs import as_dask_array
 
 __all__ = ["argmax", "argmin", "nanargmax", "nanargmin", "max_argmax", "min_argmin",
            "take_at_argmax", "take_at_argmin", "unravel_index", "logsumexp", "softmax",
-           "soft_argmax", "prepare", "reduce"]
+           "soft_argmax", "top_k", "argtopk", "TopK", "prepare", "reduce"]
 
 
 def refuse_masked(*arrays):
@@ -390,6 +393,163 @@ def take_at_argmin(values, key, axis=None, *, keepdims=False, skipna=False, spli
     array(20)
     """
     return _take("nanargmin" if skipna else "argmin", values, key, axis, keepdims, split_every)
+
+
+#: what :func:`top_k` returns
+TopK = namedtuple("TopK", ["values", "indices"])
+
+_MODES = {"largest": "max", "smallest": "min"}
+
+
+def _top_k(a, k, axis, mode, skipna, fill_index, split_every, out):
+    """Check everything, then the lazy (values, indices) with the k axis in place."""
+    import dask.array as da
+
+    if mode not in _MODES:
+        raise ValueError(f"mode must be 'largest' or 'smallest', got {mode!r}")
+    if isinstance(k, (bool, np.bool_)):
+        raise TypeError("k must be an integer, not a bool")
+    k = operator.index(k)
+    if fill_index is not None:
+        if isinstance(fill_index, (bool, np.bool_)):
+            raise TypeError("fill_index must be an integer, not a bool")
+        fill_index = operator.index(fill_index)
+    x, axes, split_every, _ = prepare("top-k", a, axis, split_every)
+    n = math.prod(x.shape[d] for d in axes)
+    if not 0 <= k <= n:
+        raise ValueError(f"k must be between 0 and the length of the reduced axes ({n}), got {k}")
+    at = min(axes)
+    kept = tuple(s for d, s in enumerate(x.shape) if d not in axes)
+    shape = kept[:at] + (k,) + kept[at:]
+    if out is not None:
+        results.check_out(out, shape)
+    if k == 0:   # nothing to read
+        chunks = tuple(c for d, c in enumerate(x.chunks) if d not in axes)
+        chunks = chunks[:at] + ((0,),) + chunks[at:]
+        values = da.empty(shape, chunks=chunks, dtype=x.dtype)
+        indices = da.empty(shape, chunks=chunks, dtype=np.intp)
+    else:
+        values, indices = reduce("top-k", x, axes, split_every=split_every, op=_MODES[mode],
+                                 skipna=bool(skipna), k=k, fill_index=fill_index)
+        if at != values.ndim - 1:
+            values, indices = (da.moveaxis(v, -1, at) for v in (values, indices))
+    if out is not None:
+        indices = _write(indices, out)
+    return TopK(values, indices)
+
+
+def top_k(a, k, /, *, axis=-1, mode="largest", sorted=True, skipna=False, fill_index=None,
+          split_every=None, out=None):
+    """The ``k`` largest (or smallest) elements and their indices along an axis, lazily.
+
+    Like ``numpy.top_k`` (in numpy's development documentation; numpy 2.4 has none), with one
+    answer for every chunking: the values in order, best first, and on equal values the smaller
+    index first (numpy leaves that order open).  Every chunk is reduced to its k best (value,
+    index) pairs per output position by a compiled kernel (one pass over the chunk's memory along
+    its innermost axis, two along an outer one), and the pairs are merged in a tree, as for
+    :func:`argmax`.
+
+    Parameters
+    ----------
+    a : array_like, dask.array.Array or zarr.Array
+        Input array (bool, integer, floating, complex, datetime64 or timedelta64).
+    k : int
+        How many elements, from 0 to the length of the reduced axes.
+    axis : None, int or tuple of ints, optional
+        Axis to select along (default the last).  None selects over the flattened array (flat
+        C-order indices); a tuple over several axes, with the flat C-order index over them in
+        the order given, as in :func:`argmax`.
+    mode : {"largest", "smallest"}, optional
+    sorted : bool, optional
+        Accepted for numpy's signature: the result is sorted either way (sorting k pairs costs
+        nothing next to the pass over the data).
+    skipna : bool, optional
+        Never return NaN: where a slice has fewer than ``k`` non-NaN values, ``ValueError`` when
+        computed, unless ``fill_index`` is given.
+    fill_index : int, optional
+        With ``skipna``, the index put in the missing places; their value is NaN (NaT for
+        datetime64 and timedelta64).  Integer and bool data have no NaN and are never short.
+    split_every : int, optional
+        Partial results combined per task in the tree reduction (default 8).
+    out : numpy.ndarray or zarr.Array, optional
+        Array of the indices' shape and dtype ``intp`` to compute the indices into, block by
+        block; it is returned as ``indices``.  Checked before anything is computed.
+
+    Returns
+    -------
+    TopK
+        A named tuple ``(values, indices)`` of Dask arrays (``indices`` of dtype ``intp``): the
+        input's shape with the reduced axis replaced by ``k``; for several axes (and None) they
+        are replaced by one axis of length ``k`` where the first of them (in the array) was.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is negative or larger than the reduced length, or ``mode`` is unknown, before
+        anything is read; with ``skipna`` and no ``fill_index``, when computed, if a slice has
+        fewer than ``k`` non-NaN values.
+    numpy.exceptions.AxisError
+        If an axis is out of range.
+
+    Notes
+    -----
+    NaN is ordered as :func:`numpy.sort` orders it: after every other value in both modes, so it
+    appears only where a slice has fewer than ``k`` non-NaN values, NaN positions then in
+    increasing index order.  NaT (datetime64, timedelta64) and complex numbers with a NaN part
+    count as NaN; complex numbers order lexicographically (real part, then imaginary part);
+    ``-0.0`` and ``0.0`` are equal.  ``k=1`` gives :func:`argmax` (:func:`argmin`) where the data
+    has no NaN, and :func:`nanargmax` (:func:`nanargmin`) on floating data with NaN.
+
+    See Also
+    --------
+    argtopk, argmax, numpy.argpartition, numpy.sort
+
+    Examples
+    --------
+    >>> import numpy as np, ooc
+    >>> a = np.array([[3, 9, 1, 9, 4], [5, 0, 5, 2, 5]])
+    >>> values, indices = ooc.top_k(a, 3)
+    >>> values.compute()
+    array([[9, 9, 4],
+           [5, 5, 5]])
+    >>> indices.compute()
+    array([[1, 3, 4],
+           [0, 2, 4]])
+    >>> ooc.top_k(a, 2, axis=0, mode="smallest").indices.compute()
+    array([[0, 1, 0, 1, 0],
+           [1, 0, 1, 0, 1]])
+    >>> ooc.top_k(a, 4, axis=None).indices.compute()   # flat C-order indices
+    array([1, 3, 5, 7])
+
+    NaN comes last whatever the mode; ``skipna`` refuses it or fills its places:
+
+    >>> x = np.array([2.0, np.nan, -1.0])
+    >>> ooc.top_k(x, 3).values.compute()
+    array([ 2., -1., nan])
+    >>> ooc.top_k(x, 3, mode="smallest").indices.compute()
+    array([2, 0, 1])
+    >>> ooc.top_k(x, 3, skipna=True, fill_index=-1).indices.compute()
+    array([ 0,  2, -1])
+    """
+    return _top_k(a, k, axis, mode, skipna, fill_index, split_every, out)
+
+
+def argtopk(a, k, /, *, axis=-1, mode="largest", skipna=False, fill_index=None,
+            split_every=None, out=None):
+    """The indices of :func:`top_k`: the ``k`` largest (or smallest) elements' positions.
+
+    Parameters and errors as for :func:`top_k`; returns the lazy indices (``out`` when given).
+
+    Examples
+    --------
+    >>> import numpy as np, ooc
+    >>> ooc.argtopk(np.array([0.5, 3.0, 3.0, -1.0]), 2).compute()
+    array([1, 2])
+    >>> out = np.empty(2, dtype=np.intp)
+    >>> ooc.argtopk(np.array([0.5, 3.0, 3.0, -1.0]), 2, mode="smallest", out=out)
+    array([3, 0])
+    """
+    return _top_k(a, k, axis, mode, skipna, fill_index, split_every, out).indices
 
 
 def logsumexp(a, axis=None, *, keepdims=False, split_every=None):

@@ -3,12 +3,14 @@
 The argmax-family kernels are compiled once per instruction set (``_kernels``, ``_kernels_avx2``,
 ``_kernels_avx512``); the widest one this CPU runs is used, or the one ``$OOC_KERNELS`` names,
 after a check that the CPU has what it needs (an illegal instruction would kill the process).
-The logsumexp kernel ``_smooth`` holds its own variants and picks one at run time.
+The top-k kernels ``_topk*`` are built the same three ways and follow the argmax kernels' choice;
+the logsumexp kernel ``_smooth`` holds its own variants and picks one at run time.
 """
 import importlib
 import os
 
-__all__ = ["KERNEL_BUILDS", "available_kernels", "load_kernels", "missing_features", "arg", "smooth"]
+__all__ = ["KERNEL_BUILDS", "available_kernels", "load_kernels", "missing_features", "arg", "smooth",
+           "topk"]
 
 # Kernel builds, widest first, with the CPU features (numpy's names) each one needs.
 KERNEL_BUILDS = {
@@ -82,3 +84,19 @@ try:
     smooth = importlib.import_module("._smooth", __package__)
 except ImportError:  # pragma: no cover - built without it
     smooth = None
+
+
+def _topk_kernels():
+    """The top-k kernel module of the same build as :data:`arg` (the portable one if that build
+    lacks it), or None."""
+    suffix = arg.__name__.rsplit("._kernels", 1)[-1]   # "", "_avx2" or "_avx512"
+    for module in dict.fromkeys((f"._topk{suffix}", "._topk")):
+        try:
+            return importlib.import_module(module, __package__)
+        except ImportError:  # pragma: no cover - built without it
+            continue
+    return None  # pragma: no cover
+
+
+#: the top-k kernel module, or None (numpy then sorts each chunk)
+topk = _topk_kernels()

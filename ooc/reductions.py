@@ -26,7 +26,7 @@ from functools import partial
 
 import numpy as np
 
-from . import arg_steps, lse_steps
+from . import arg_steps, lse_steps, topk_steps
 from .graph import Part
 
 __all__ = ["Call", "Output", "Reduction", "REDUCTIONS", "steps", "check_orderable"]
@@ -45,6 +45,8 @@ class Call:
     missing: bool = False     # arg family: index -1 instead of an error where all was NaN
     beta: float = 1.0         # soft_argmax: inverse temperature
     stack: bool = False       # soft_argmax: one coordinate per reduced axis on a last axis
+    k: int = 1                # top_k: pairs kept per output position
+    fill_index: object = None  # top_k with skipna: index where a slice has fewer than k values
 
     @property
     def reduced(self):
@@ -113,6 +115,10 @@ def _stacked(call):
     return ((len(call.axes),),) if call.stack else ()
 
 
+def _ranks(call):
+    return ((call.k,),)
+
+
 REDUCTIONS = {r.name: r for r in (
     _arg("argmax", "max", False),
     _arg("argmin", "min", False),
@@ -132,6 +138,11 @@ REDUCTIONS = {r.name: r for r in (
     Reduction("soft-argmax", lse_steps.soft_chunk, lse_steps.soft_combine,
               (Output("soft-argmax", _float64, lse_steps.soft_finalize, _stacked),),
               lse_steps.work_dtype),
+    # the k best (value, index) pairs, on a last axis of length k (op and skipna from the call)
+    Reduction("top-k", topk_steps.chunk_top_k, topk_steps.combine_top_k,
+              (Output("top-k-values", _same, partial(topk_steps.finalize, part=0), _ranks),
+               Output("top-k-indices", _intp, partial(topk_steps.finalize, part=1), _ranks)),
+              check_orderable),
 )}
 
 

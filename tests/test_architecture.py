@@ -120,7 +120,7 @@ def test_graph_builder_imports_nothing_from_ooc_and_names_no_reduction():
 def test_every_public_reduction_is_a_record():
     from ooc.reductions import REDUCTIONS
     for name in ("argmax", "argmin", "nanargmax", "nanargmin", "nanargmax-or-missing",
-                 "nanargmin-or-missing", "logsumexp", "softmax", "soft-argmax"):
+                 "nanargmin-or-missing", "logsumexp", "softmax", "soft-argmax", "top-k"):
         assert name in REDUCTIONS
 
 

@@ -14,6 +14,7 @@ BENCH = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
 @pytest.mark.parametrize("script, args", [
     ("bench_core.py", ["--rows", "256", "--cols", "384", "--chunks", "64", "128", "--repeat", "1"]),
     ("bench_beyond.py", ["--rows", "256", "--cols", "384", "--chunks", "64", "128", "--repeat", "1"]),
+    ("bench_topk.py", ["--rows", "256", "--cols", "384", "--chunks", "64", "128", "--repeat", "1"]),
 ])
 def test_benchmark_script_runs(script, args, tmp_path):
     out = tmp_path / "result.json"

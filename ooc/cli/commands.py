@@ -314,6 +314,51 @@ def _plan_idx(args, a, axis, axes, where):
     return plan
 
 
+def _plan_topk(args, a, axis, axes, where):
+    """top-k: the k best values and their indices, written as two arrays under --out."""
+    k = args.k
+    n = math.prod(a.shape[d] for d in axes) if a.ndim else 1
+    if k > n:
+        raise UsageError(f"--k {k} is larger than the {n} elements {where} has along axis {axis}")
+    if args.fill_index is not None and not args.skipna:
+        raise UsageError("--fill-index needs --skipna")
+    values, indices = api.top_k(a, k, axis=axis, mode=args.mode, skipna=args.skipna,
+                                fill_index=args.fill_index)
+    rshape = tuple(indices.shape)
+    if not args.out and math.prod(rshape) > MAX_PRINT:
+        raise UsageError(f"the result of top-k over {where} along axis {axis} has shape {rshape} "
+                         f"({math.prod(rshape)} elements), too large to print: pass --out OUT_STORE")
+    base = {"function": "top_k", "store": None, "path": None, "shape": list(a.shape),
+            "dtype": str(a.dtype), "axis": axis, "k": k, "mode": args.mode,
+            "skipna": bool(args.skipna)}
+    attrs = {"k": k, "mode": args.mode, "skipna": bool(args.skipna)}
+    head = f"top-k of {where}: shape {tuple(a.shape)} {a.dtype}, axis {axis}, k {k} ({args.mode})"
+    plan = Plan(head, base, (values, indices), empty={"values": None, "indices": None},
+                shape=rshape)
+    prefix = (args.out_path or "").strip("/")
+    ipath = f"{prefix}/indices" if prefix else "indices"
+    vpath = f"{prefix}/values" if prefix else "values"
+    layout = _layout_of(indices)
+    plan.outputs = [Output(values, "top_k", vpath, a.dtype, {"role": "values", **attrs}, layout),
+                    Output(indices, "top_k", ipath, None, {"role": "indices", **attrs}, layout)]
+    plan.out_paths = {"indices_path": ipath, "values_path": vpath}
+
+    def show(computed):
+        vals, idx = (np.asarray(c) for c in computed)
+        rec = dict(base, values=jsonable(vals), indices=jsonable(idx))
+        lines = [f"  indices ({axis_words(axis) if axis is not None else 'flat'}), shape "
+                 f"{idx.shape}:", "    " + fmt_value(idx).replace("\n", "\n    "), "  values:",
+                 "    " + fmt_value(vals).replace("\n", "\n    ")]
+        if axis is None and a.ndim:
+            coords = [list(map(int, c)) for c in zip(*api.unravel_index(idx, a.shape))]
+            rec["coords"] = coords
+            lines.insert(2, f"  coords  {[tuple(c) for c in coords]}")
+        return rec, lines
+
+    plan.show = show
+    return plan
+
+
 def _missing_label(dtype):
     """xarray's missing value for labels of ``dtype``: NaT, NaN (integers promote to float)."""
     if dtype.kind in "mM":
@@ -376,6 +421,7 @@ def reduce(args):
     where = label(url, apath)
     axis, axes = _resolve_axis(axis, a.ndim, where, _names(args, axis))
     planner = (_plan_idx if name in ("idxmax", "idxmin") else
+               _plan_topk if name == "top-k" else
                _plan_other if name.startswith("take-at") or name in (
                    "logsumexp", "soft-argmax", "softmax") else _plan_arg)
     plan = planner(args, a, axis, axes, where)

@@ -166,6 +166,30 @@ def _beta(s, cmd):
                         "soft argmin)")
 
 
+def _nonnegative_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"invalid count {s!r}: give a non-negative integer")
+    return v
+
+
+def _top_k(s, cmd):
+    g = s.add_argument_group("top k", "the values and their indices are written as arrays "
+                             "'values' and 'indices' under --out")
+    g.add_argument("--k", type=_nonnegative_int, required=True,
+                   help="how many elements (0 to the length of the reduced axes)")
+    g.add_argument("--mode", choices=("largest", "smallest"), default="largest",
+                   help="the largest (default) or the smallest; NaN comes last either way")
+    g.add_argument("--skipna", action="store_true",
+                   help="never return NaN: fail where a slice has fewer than K non-NaN values, "
+                        "or fill those places with --fill-index")
+    g.add_argument("--fill-index", type=int, default=None, metavar="I",
+                   help="with --skipna, the index (and NaN as the value) of missing places")
+
+
 def _output(s, cmd):
     s.add_argument("--out", metavar="OUT_STORE", required=False,
                    help="write the result into this Zarr store, chunk by chunk"
@@ -290,6 +314,10 @@ COMMANDS = (
             (_input, _axis, _skipna_idx, _output, _scheduler, _json), "reduce",
             axis_help="the one axis (a number or a dimension name) to reduce; its coordinate "
                       "array, beside the variable in the group, gives the labels"),
+    Command("top-k", "the k largest (or smallest) values and their indices, in one pass",
+            (_input, _axis, _top_k, _output, _scheduler, _json), "reduce",
+            axis_help="axis to select along (default: the flattened array); several axes as "
+                      "--axis 0,2 give flat C-order indices over them, in that order"),
     Command("info", "describe a store's array", (_info_input, _json), "info",
             description="Shape, dtype, chunks, codecs, number of chunks, stored and logical size "
                         "of an array in a Zarr store."),
